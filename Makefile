@@ -1,0 +1,52 @@
+# skinlab: the two commands a person needs are `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: run test check lint types unit venv models bench clean lock
+
+$(STAMP): requirements.lock pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "skinlab needs Python 3.11+"'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+models: $(STAMP)
+	$(BIN)/skinlab models ensure
+
+run: models
+	$(BIN)/skinlab serve --host $(HOST) --port $(PORT)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+types: $(STAMP)
+	$(BIN)/mypy
+
+check: lint types
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest -n 2 tests
+
+test: check models unit
+
+bench: models
+	$(BIN)/skinlab bench analyze --json
+
+# Regenerate the pinned dependency set from a fresh resolution of pyproject.toml.
+lock:
+	rm -rf /tmp/skinlab-lock && $(PYTHON) -m venv /tmp/skinlab-lock
+	/tmp/skinlab-lock/bin/pip install --quiet --upgrade pip
+	/tmp/skinlab-lock/bin/pip install --quiet '.[dev]'
+	/tmp/skinlab-lock/bin/pip freeze --exclude skinlab > requirements.lock
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

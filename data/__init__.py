@@ -1,0 +1,1 @@
+"""skinlab data package."""

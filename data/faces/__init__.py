@@ -1,0 +1,1 @@
+"""Real face photos shipped with skinlab; provenance in SOURCES.yaml."""

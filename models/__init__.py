@@ -1,0 +1,1 @@
+"""skinlab models package."""

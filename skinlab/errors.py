@@ -1,0 +1,162 @@
+"""Domain errors. Each carries a stable machine code, an HTTP status and bilingual messages.
+
+Domain code raises these; ``serving`` turns them into responses in one place. Nothing here
+imports a web framework.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class SkinlabError(Exception):
+    """Base error: ``code`` is stable for clients, ``message``/``message_zh`` are for people."""
+
+    status: ClassVar[int] = 400
+    code: str = "BAD_REQUEST"
+    message: str = "The request could not be processed."
+    message_zh: str = "请求无法处理。"
+    hint: str | None = None
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        code: str | None = None,
+        message_zh: str | None = None,
+        hint: str | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        if code is not None:
+            self.code = code
+        if message is not None:
+            self.message = message
+        if message_zh is not None:
+            self.message_zh = message_zh
+        if hint is not None:
+            self.hint = hint
+        self.details = details or {}
+        super().__init__(f"{self.code}: {self.message}")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON body clients receive under ``"error"``."""
+        body: dict[str, Any] = {
+            "code": self.code,
+            "message": self.message,
+            "message_zh": self.message_zh,
+            "hint": self.hint,
+        }
+        if self.details:
+            body["details"] = self.details
+        return body
+
+
+class InvalidInput(SkinlabError):
+    status = 422
+    code = "INVALID_INPUT"
+    message = "The request is not valid."
+    message_zh = "请求内容无效。"
+
+
+class ConsentRequired(SkinlabError):
+    status = 400
+    code = "CONSENT_REQUIRED"
+    message = "Consent to analyse the face photo is required (send consent=true)."
+    message_zh = "分析面部照片需要您的同意（请提交 consent=true）。"
+    hint = "Ask the customer to agree to the photo analysis, then send consent=true."
+
+
+class InvalidImage(SkinlabError):
+    status = 422
+    code = "INVALID_IMAGE"
+    message = "The file is not a readable JPEG, PNG or WebP image."
+    message_zh = "文件不是可读取的 JPEG、PNG 或 WebP 图片。"
+    hint = "Take a new photo or choose a JPEG/PNG/WebP file."
+
+
+class ImageTooLarge(SkinlabError):
+    status = 422
+    code = "IMAGE_TOO_LARGE"
+    message = "The image is too large."
+    message_zh = "图片太大。"
+    hint = "Send a photo under 12 MB and 40 megapixels; the camera's normal setting is fine."
+
+
+class ImageTooSmall(SkinlabError):
+    status = 422
+    code = "IMAGE_TOO_SMALL"
+    message = "The image is too small to analyse."
+    message_zh = "图片尺寸太小，无法分析。"
+    hint = "Use the camera's normal resolution."
+
+
+class QualityFailed(SkinlabError):
+    """A photo that decodes but cannot be analysed reliably; ``code`` names the reason."""
+
+    status = 422
+    code = "POOR_QUALITY"
+
+
+class NotFound(SkinlabError):
+    status = 404
+    code = "NOT_FOUND"
+    message = "Not found."
+    message_zh = "未找到。"
+
+
+class ModelUnavailable(SkinlabError):
+    status = 503
+    code = "MODEL_UNAVAILABLE"
+    message = "The model is not loaded yet; try again shortly."
+    message_zh = "模型尚未加载，请稍后重试。"
+
+
+# The quality verdicts a customer can act on: code -> (English, Chinese, hint).
+QUALITY_MESSAGES: dict[str, tuple[str, str, str]] = {
+    "NO_FACE": (
+        "No face was found in the photo.",
+        "照片中未检测到人脸。",
+        "Face the camera with your whole face in the frame.",
+    ),
+    "MULTIPLE_FACES": (
+        "More than one face is in the photo.",
+        "照片中有多张人脸。",
+        "Make sure only one person is in the frame.",
+    ),
+    "FACE_TOO_SMALL": (
+        "The face is too small in the photo.",
+        "照片中的人脸太小。",
+        "Move closer so your face fills most of the frame.",
+    ),
+    "TOO_BLURRY": (
+        "The photo is too blurry.",
+        "照片太模糊。",
+        "Hold the phone still, tap to focus on your face and retake the photo.",
+    ),
+    "TOO_DARK": (
+        "The photo is too dark.",
+        "照片太暗。",
+        "Face a window or a bright, even light and retake the photo.",
+    ),
+    "OVEREXPOSED": (
+        "The photo is overexposed (too bright).",
+        "照片过曝（太亮）。",
+        "Avoid direct sunlight or flash; use soft, even light.",
+    ),
+    "HEAD_TURNED": (
+        "The head is turned too far to the side or up/down.",
+        "头部转动或俯仰角度过大。",
+        "Look straight into the camera.",
+    ),
+    "HEAD_TILTED": (
+        "The head is tilted too far.",
+        "头部倾斜过大。",
+        "Keep your head upright and level.",
+    ),
+}
+
+
+def quality_error(code: str, details: dict[str, Any] | None = None) -> QualityFailed:
+    """Build the 422 error for one quality verdict code from ``QUALITY_MESSAGES``."""
+    en, zh, hint = QUALITY_MESSAGES[code]
+    return QualityFailed(en, code=code, message_zh=zh, hint=hint, details=details)
