@@ -6,31 +6,22 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Concern = Literal[
-    "redness", "spots", "wrinkles", "pores", "acne", "oiliness", "dark_circles", "texture"
+from data.vocabulary import CONCERNS, REGIONS, Concern, Region
+
+__all__ = [
+    "CONCERNS",
+    "REGIONS",
+    "Concern",
+    "ConcernScore",
+    "FaceBox",
+    "QualityMeasures",
+    "QualityReport",
+    "Region",
+    "SkinAnalysis",
+    "SkinTone",
+    "SkinType",
 ]
-CONCERNS: tuple[Concern, ...] = (
-    "redness",
-    "spots",
-    "wrinkles",
-    "pores",
-    "acne",
-    "oiliness",
-    "dark_circles",
-    "texture",
-)
-Region = Literal[
-    "forehead", "left_cheek", "right_cheek", "nose", "chin", "left_under_eye", "right_under_eye"
-]
-REGIONS: tuple[Region, ...] = (
-    "forehead",
-    "left_cheek",
-    "right_cheek",
-    "nose",
-    "chin",
-    "left_under_eye",
-    "right_under_eye",
-)
+
 ToneCategory = Literal["very_light", "light", "intermediate", "tan", "brown", "dark"]
 Fitzpatrick = Literal["I", "II", "III", "IV", "V", "VI"]
 SkinTypeName = Literal["dry", "normal", "oily", "combination"]

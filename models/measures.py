@@ -1,0 +1,224 @@
+"""Skin measurements: physical quantities per face region that the learned heads turn into scores.
+
+Every measurement is computed on the aligned face (eyes level, fixed inter-ocular distance, see
+``models.regions.align_face``) so that scale and in-plane rotation drop out, and intensities are
+expressed relative to the face's own median L* so that exposure changes largely cancel.
+
+What each group of features measures (the head for a concern may use any of them):
+
+- colour: region median a* (red-green) and its excess over the whole face, the share of pixels
+  markedly redder than the face (erythema), and region L*/b* against the face (tone context).
+- spots: a difference-of-Gaussians on L* (sigma 1.5 vs 6 px); dark compact blobs give negative
+  responses (pigment spots, moles).
+- pores: the fine residual L* - blur(L*, 1.2 px): pores are dense, tiny, dark points.
+- acne: a difference-of-Gaussians on a*: raised red papules are compact positive blobs.
+- wrinkles: the largest Hessian eigenvalue of L* at 1.5 and 2.5 px: dark thin lines (valleys).
+- oiliness: specular highlights, i.e. pixels far brighter than the region and less chromatic.
+- dark circles: region L*, a*, b* against the cheeks (under-eyes darker/bluer/browner).
+- texture: band-pass energy of L* (2-8 px) and low-frequency unevenness of L*, a*, b*.
+
+Known failure modes: make-up hides colour and texture; strong side light creates false
+wrinkles and shine; beards and hair that the skin mask misses read as spots/texture; heavy
+JPEG compression removes pores. See the model card.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+from skimage.feature import hessian_matrix, hessian_matrix_eigvals
+
+from data.vocabulary import REGIONS, Region
+
+ALIGNED_SIZE = 320
+
+REGION_FEATURES: tuple[str, ...] = (
+    "a_median",
+    "a_excess",
+    "red_fraction",
+    "l_relative",
+    "b_relative",
+    "spot_mean",
+    "spot_fraction_weak",
+    "spot_fraction_strong",
+    "spot_p02",
+    "pore_std",
+    "pore_fraction",
+    "acne_fraction_weak",
+    "acne_fraction_strong",
+    "acne_p99",
+    "ridge_fine_mean",
+    "ridge_coarse_mean",
+    "ridge_fraction",
+    "shine_fraction",
+    "shine_p99",
+    "shine_top_mean",
+    "cheek_l_delta",
+    "cheek_a_delta",
+    "cheek_b_delta",
+    "band_std",
+    "uneven_l_std",
+    "uneven_a_std",
+    "uneven_b_std",
+)
+FACE_FEATURES: tuple[str, ...] = ("face_l", "face_a", "face_b")
+FEATURE_NAMES: tuple[str, ...] = (
+    REGION_FEATURES + FACE_FEATURES + tuple(f"is_{region}" for region in REGIONS)
+)
+
+
+@dataclass(frozen=True)
+class FaceMaps:
+    """Per-pixel response maps of one aligned face, shared by all regions."""
+
+    lab: NDArray[np.float32]
+    spot: NDArray[np.float32]
+    pore: NDArray[np.float32]
+    acne: NDArray[np.float32]
+    ridge_fine: NDArray[np.float32]
+    ridge_coarse: NDArray[np.float32]
+    band: NDArray[np.float32]
+    smooth: NDArray[np.float32]
+    face_lab: tuple[float, float, float]
+
+
+def to_lab(rgb: NDArray[np.uint8]) -> NDArray[np.float32]:
+    """CIELAB (D65) of an 8-bit RGB image, L* in 0-100 and a*, b* in about -128..127."""
+    return np.asarray(cv2.cvtColor(rgb.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB))
+
+
+def _blur(channel: NDArray[np.float32], sigma: float) -> NDArray[np.float32]:
+    return np.asarray(cv2.GaussianBlur(channel, (0, 0), sigmaX=sigma, sigmaY=sigma))
+
+
+def _dark_ridges(lightness: NDArray[np.float32], sigma: float) -> NDArray[np.float32]:
+    hessian = hessian_matrix(lightness, sigma=sigma, order="rc", use_gaussian_derivatives=False)
+    largest = hessian_matrix_eigvals(hessian)[0]
+    return np.asarray(np.maximum(largest, 0.0) * sigma**2, dtype=np.float32)
+
+
+def compute_maps(rgb: NDArray[np.uint8], skin: NDArray[np.bool_]) -> FaceMaps:
+    """Response maps of an aligned face.
+
+    Parameters
+    ----------
+    rgb : ndarray of shape (size, size, 3), uint8
+        The aligned face.
+    skin : ndarray of shape (size, size), bool
+        Skin pixels of the whole face; their median colour is the reference.
+
+    Returns
+    -------
+    FaceMaps
+    """
+    lab = to_lab(rgb)
+    reference = lab[skin] if skin.any() else lab.reshape(-1, 3)
+    face_l, face_a, face_b = (float(v) for v in np.median(reference, axis=0))
+    # Weber-style normalisation: contrasts are relative to the face's own lightness.
+    lightness = lab[..., 0] * (50.0 / max(face_l, 5.0))
+    red = lab[..., 1]
+    smooth = np.stack([_blur(lightness, 4.0), _blur(red, 4.0), _blur(lab[..., 2], 4.0)], axis=-1)
+    return FaceMaps(
+        lab=lab,
+        spot=_blur(lightness, 1.5) - _blur(lightness, 6.0),
+        pore=lightness - _blur(lightness, 1.2),
+        acne=_blur(red, 1.5) - _blur(red, 6.0),
+        ridge_fine=_dark_ridges(lightness, 1.5),
+        ridge_coarse=_dark_ridges(lightness, 2.5),
+        band=_blur(lightness, 2.0) - _blur(lightness, 8.0),
+        smooth=smooth,
+        face_lab=(face_l, face_a, face_b),
+    )
+
+
+def _fraction(values: NDArray[np.float32], threshold: float) -> float:
+    return float(np.mean(values > threshold))
+
+
+def _region_row(
+    maps: FaceMaps, mask: NDArray[np.bool_], cheek_lab: NDArray[np.float64]
+) -> list[float]:
+    face_l, face_a, face_b = maps.face_lab
+    lab = maps.lab[mask]
+    lightness = lab[:, 0] * (50.0 / max(face_l, 5.0))
+    red, yellow = lab[:, 1], lab[:, 2]
+    region_lab = np.median(lab, axis=0)
+    spot = maps.spot[mask]
+    pore = maps.pore[mask]
+    acne = maps.acne[mask]
+    ridge_fine = maps.ridge_fine[mask]
+    ridge_coarse = maps.ridge_coarse[mask]
+    chroma = np.hypot(red, yellow)
+    shine = lightness - np.median(lightness)
+    glossy = shine * (chroma < np.median(chroma))
+    top = np.sort(shine)[-max(1, shine.size // 20) :]
+    smooth = maps.smooth[mask]
+    return [
+        float(region_lab[1]),
+        float(region_lab[1] - face_a),
+        _fraction(red - face_a, 6.0),
+        float(region_lab[0] - face_l),
+        float(region_lab[2] - face_b),
+        float(np.mean(np.minimum(spot, 0.0))),
+        _fraction(-spot, 2.0),
+        _fraction(-spot, 5.0),
+        float(np.percentile(spot, 2)),
+        float(np.std(pore)),
+        _fraction(-pore, 1.5),
+        _fraction(acne, 2.5),
+        _fraction(acne, 6.0),
+        float(np.percentile(acne, 99)),
+        float(np.mean(ridge_fine)),
+        float(np.mean(ridge_coarse)),
+        _fraction(ridge_fine, 1.0),
+        _fraction(glossy, 8.0),
+        float(np.percentile(shine, 99)),
+        float(np.mean(top)),
+        float(region_lab[0] - cheek_lab[0]),
+        float(region_lab[1] - cheek_lab[1]),
+        float(region_lab[2] - cheek_lab[2]),
+        float(np.std(maps.band[mask])),
+        float(np.std(smooth[:, 0])),
+        float(np.std(smooth[:, 1])),
+        float(np.std(smooth[:, 2])),
+    ]
+
+
+def region_features(
+    maps: FaceMaps, masks: dict[Region, NDArray[np.bool_]], min_pixels: int = 30
+) -> tuple[NDArray[np.float32], tuple[Region, ...]]:
+    """One feature row per measurable region.
+
+    Parameters
+    ----------
+    maps : FaceMaps
+        Output of ``compute_maps`` for the aligned face.
+    masks : dict of Region to ndarray of shape (size, size), bool
+        Skin mask of each region in the aligned frame.
+    min_pixels : int
+        Regions with fewer skin pixels are not measured (hair, occlusion).
+
+    Returns
+    -------
+    features : ndarray of shape (n_regions, n_features)
+        Columns in the order of ``FEATURE_NAMES``.
+    regions : tuple of Region
+        The region of each row.
+    """
+    cheeks = [masks[r] for r in ("left_cheek", "right_cheek") if masks[r].sum() >= min_pixels]
+    cheek_pixels = maps.lab[np.logical_or.reduce(cheeks)] if cheeks else maps.lab.reshape(-1, 3)
+    cheek_lab = np.median(cheek_pixels, axis=0).astype(np.float64)
+    rows: list[list[float]] = []
+    measured: list[Region] = []
+    for region in REGIONS:
+        mask = masks.get(region)
+        if mask is None or int(mask.sum()) < min_pixels:
+            continue
+        one_hot = [1.0 if region == other else 0.0 for other in REGIONS]
+        rows.append(_region_row(maps, mask, cheek_lab) + list(maps.face_lab) + one_hot)
+        measured.append(region)
+    table = np.asarray(rows, dtype=np.float32).reshape(len(rows), len(FEATURE_NAMES))
+    return table, tuple(measured)

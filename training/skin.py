@@ -1,0 +1,192 @@
+"""Train, evaluate and export the skin heads (one LightGBM regressor per concern → ONNX)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import lightgbm as lgb
+import numpy as np
+from numpy.typing import NDArray
+from onnxmltools import convert_lightgbm
+from onnxmltools.convert.common.data_types import FloatTensorType
+
+from data.photos import shipped_photos
+from data.vocabulary import CONCERNS
+from models.analyzer import HEADS_DIR
+from models.heads import MANIFEST, SkinHeads
+from models.measures import FEATURE_NAMES
+from skinlab.settings import Settings
+from training.config import SkinTrainConfig
+from training.skin_dataset import SkinTable, build_table, random_spec
+from training.skin_metrics import evaluate_faces
+
+log = logging.getLogger(__name__)
+
+# LightGBM stores thresholds in float64, ONNX in float32: a value that falls between the two
+# roundings of a threshold takes the other branch. Measured differences stay far below this.
+PARITY_TOLERANCE = 1.0
+
+
+def fit_heads(table: SkinTable, config: SkinTrainConfig) -> dict[str, lgb.LGBMRegressor]:
+    """One LightGBM regressor per concern on the region rows."""
+    heads: dict[str, lgb.LGBMRegressor] = {}
+    for index, concern in enumerate(CONCERNS):
+        model = lgb.LGBMRegressor(
+            **config.lightgbm.model_dump(),
+            random_state=config.seed,
+            n_jobs=config.workers,
+            verbose=-1,
+        )
+        model.fit(table.features, table.labels[:, index])
+        heads[concern] = model
+    return heads
+
+
+def predict_heads(
+    heads: dict[str, lgb.LGBMRegressor], features: NDArray[np.float32]
+) -> NDArray[np.float32]:
+    """Region predictions of the in-memory models, shape (n_rows, n_concerns), clipped 0-100."""
+    columns = [np.asarray(heads[c].predict(features), dtype=np.float32) for c in CONCERNS]
+    return np.clip(np.stack(columns, axis=1), 0.0, 100.0)
+
+
+def export_heads(
+    heads: dict[str, lgb.LGBMRegressor],
+    directory: Path,
+    manifest: dict[str, Any],
+    check: NDArray[np.float32],
+) -> float:
+    """Write ``<concern>.onnx`` and ``manifest.json``; return the largest ONNX-vs-LightGBM gap.
+
+    Raises
+    ------
+    RuntimeError
+        If the ONNX export disagrees with LightGBM by more than ``PARITY_TOLERANCE`` points.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    for concern, model in heads.items():
+        onnx_model = convert_lightgbm(
+            model.booster_,
+            initial_types=[("features", FloatTensorType([None, len(FEATURE_NAMES)]))],
+            target_opset=17,
+            zipmap=False,
+        )
+        (directory / f"{concern}.onnx").write_bytes(onnx_model.SerializeToString())
+    (directory / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False), "utf-8")
+    exported = SkinHeads(directory).predict(check)
+    reference = predict_heads(heads, check)
+    gap = max(float(np.max(np.abs(exported[c] - reference[:, i]))) for i, c in enumerate(CONCERNS))
+    if gap > PARITY_TOLERANCE:
+        raise RuntimeError(f"ONNX export differs from LightGBM by {gap:.3f} points")
+    return gap
+
+
+def _specs(config: SkinTrainConfig, n: int, offset: int, n_sources: int) -> list[Any]:
+    return [
+        random_spec(config.seed + offset + i, n_sources, active=config.active_probability)
+        for i in range(n)
+    ]
+
+
+def train_skin_heads(
+    settings: Settings,
+    *,
+    config: Path | None = None,
+    output_dir: Path | None = None,
+    track: bool = True,
+) -> dict[str, Any]:
+    """Train the heads on synthetic conditions, evaluate on held-out faces, export to ONNX.
+
+    Parameters
+    ----------
+    settings : Settings
+        Where the face models are (``models_dir``) and the MLflow store.
+    config : Path, optional
+        YAML training config; the shipped ``training/configs/skin.yaml`` by default.
+    output_dir : Path, optional
+        Folder for the exported heads; ``models_dir/skin_heads`` by default.
+    track : bool
+        Log the run to MLflow.
+
+    Returns
+    -------
+    dict
+        The manifest written next to the heads (version, data, metrics).
+    """
+    cfg = SkinTrainConfig.load(config)
+    started = time.perf_counter()
+    train_photos, test_photos = shipped_photos(cfg.train_photos), shipped_photos(cfg.test_photos)
+    n_train_sources, n_test_sources = 2 * len(train_photos), 2 * len(test_photos)
+    train = build_table(
+        settings.models_dir,
+        train_photos,
+        _specs(cfg, cfg.train_samples, 0, n_train_sources),
+        workers=cfg.workers,
+        desc="train samples",
+    )
+    test = build_table(
+        settings.models_dir,
+        test_photos,
+        _specs(cfg, cfg.test_samples, 10_000_000, n_test_sources),
+        workers=cfg.workers,
+        desc="test samples",
+    )
+    heads = fit_heads(train, cfg)
+    metrics = evaluate_faces(test, predict_heads(heads, test.features))
+    version = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
+    manifest: dict[str, Any] = {
+        "version": version,
+        "feature_names": list(FEATURE_NAMES),
+        "concerns": list(CONCERNS),
+        "trained_on": (
+            "synthetic conditions painted onto real photos (data/synth.py); no real labels"
+        ),
+        "config": cfg.model_dump(),
+        "data": {
+            "train_photos": [p.name for p in train_photos],
+            "test_photos": [p.name for p in test_photos],
+            "train_rows": int(train.features.shape[0]),
+            "test_rows": int(test.features.shape[0]),
+            "train_dropped_samples": train.dropped,
+            "test_dropped_samples": test.dropped,
+        },
+        "metrics": metrics,
+    }
+    target = output_dir or settings.models_dir / HEADS_DIR
+    with tempfile.TemporaryDirectory() as scratch:
+        staged = Path(scratch) / HEADS_DIR
+        gap = export_heads(heads, staged, manifest, test.features[:2000])
+        manifest["onnx_parity_max_abs"] = gap
+        (staged / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False), "utf-8")
+        if target.exists():
+            shutil.rmtree(target)
+        shutil.copytree(staged, target)
+    manifest["train_seconds"] = round(time.perf_counter() - started, 1)
+    if track:
+        from training.tracking import log_skin_run
+
+        log_skin_run(settings, manifest, target)
+    return manifest
+
+
+def ensure_default_models(settings: Settings) -> None:
+    """Use the shipped models; train the skin heads only when they are missing."""
+    face_models = ("face_detector.onnx", "face_landmarks.onnx")
+    missing = [name for name in face_models if not (settings.models_dir / name).is_file()]
+    if missing:
+        raise FileNotFoundError(
+            f"Face models {missing} are missing from {settings.models_dir}; they ship with the "
+            "repository (see models/conversion/convert_mediapipe.py to rebuild them)."
+        )
+    if (settings.models_dir / HEADS_DIR / MANIFEST).is_file():
+        log.info("skin heads present in %s", settings.models_dir / HEADS_DIR)
+        return
+    log.info("skin heads missing: training them now (a few minutes)")
+    train_skin_heads(settings)
