@@ -21,11 +21,14 @@ from data.photos import shipped_photos
 from data.vocabulary import CONCERNS
 from models.analyzer import HEADS_DIR
 from models.heads import MANIFEST, SkinHeads
+from models.measurement import FaceMeasurer
 from models.measures import FEATURE_NAMES
+from skinlab.errors import InvalidInput
 from skinlab.settings import Settings
 from training.config import SkinTrainConfig
 from training.skin_dataset import SkinTable, build_table, random_spec
 from training.skin_metrics import evaluate_faces
+from training.skin_real import RealRows, measure_graded_photos
 
 log = logging.getLogger(__name__)
 
@@ -34,17 +37,31 @@ log = logging.getLogger(__name__)
 PARITY_TOLERANCE = 1.0
 
 
-def fit_heads(table: SkinTable, config: SkinTrainConfig) -> dict[str, lgb.LGBMRegressor]:
-    """One LightGBM regressor per concern on the region rows."""
+def fit_heads(
+    table: SkinTable, config: SkinTrainConfig, real: RealRows | None = None
+) -> dict[str, lgb.LGBMRegressor]:
+    """One LightGBM regressor per concern on the synthetic rows (and graded real rows).
+
+    Real rows count ``config.real_weight`` times a synthetic row; a real row without a grade
+    for a concern is left out of that concern's head.
+    """
     heads: dict[str, lgb.LGBMRegressor] = {}
     for index, concern in enumerate(CONCERNS):
+        features, labels = table.features, table.labels[:, index]
+        weights = np.ones(labels.shape[0], dtype=np.float32)
+        if real is not None and real.features.shape[0]:
+            graded = ~np.isnan(real.labels[:, index])
+            features = np.concatenate([features, real.features[graded]])
+            labels = np.concatenate([labels, real.labels[graded, index]])
+            extra = np.full(int(graded.sum()), config.real_weight, dtype=np.float32)
+            weights = np.concatenate([weights, extra])
         model = lgb.LGBMRegressor(
             **config.lightgbm.model_dump(),
             random_state=config.seed,
             n_jobs=config.workers,
             verbose=-1,
         )
-        model.fit(table.features, table.labels[:, index])
+        model.fit(features, labels, sample_weight=weights)
         heads[concern] = model
     return heads
 
@@ -100,6 +117,8 @@ def train_skin_heads(
     *,
     config: Path | None = None,
     output_dir: Path | None = None,
+    real_photos: Path | None = None,
+    grades_csv: Path | None = None,
     track: bool = True,
 ) -> dict[str, Any]:
     """Train the heads on synthetic conditions, evaluate on held-out faces, export to ONNX.
@@ -112,6 +131,9 @@ def train_skin_heads(
         YAML training config; the shipped ``training/configs/skin.yaml`` by default.
     output_dir : Path, optional
         Folder for the exported heads; ``models_dir/skin_heads`` by default.
+    real_photos, grades_csv : Path, optional
+        A folder of real photos and the CSV of expert grades for them (``data.grades``);
+        their rows are added to the synthetic ones.
     track : bool
         Log the run to MLflow.
 
@@ -138,7 +160,19 @@ def train_skin_heads(
         workers=cfg.workers,
         desc="test samples",
     )
-    heads = fit_heads(train, cfg)
+    real = None
+    if (real_photos is None) != (grades_csv is None):
+        raise InvalidInput("Give both --real-photos and --grades, or neither.")
+    if real_photos is not None and grades_csv is not None:
+        real = measure_graded_photos(
+            settings, FaceMeasurer(settings.models_dir), real_photos, grades_csv
+        )
+        if real.photos_used == 0:
+            raise InvalidInput(
+                f"None of the graded photos could be used ({len(real.errors)} rejected)",
+                details={"rejected": [vars(e) for e in real.errors[:50]]},
+            )
+    heads = fit_heads(train, cfg, real)
     metrics = evaluate_faces(test, predict_heads(heads, test.features))
     version = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
     manifest: dict[str, Any] = {
@@ -156,6 +190,8 @@ def train_skin_heads(
             "test_rows": int(test.features.shape[0]),
             "train_dropped_samples": train.dropped,
             "test_dropped_samples": test.dropped,
+            "real_photos_used": real.photos_used if real else 0,
+            "real_rows_rejected": [vars(e) for e in real.errors] if real else [],
         },
         "metrics": metrics,
     }
