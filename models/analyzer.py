@@ -53,12 +53,14 @@ class SkinAnalyzer:
         Folder with the face models and the ``skin_heads`` folder.
     settings : Settings
         Quality thresholds.
+    heads_dir : Path, optional
+        The skin heads to use; ``models_dir/skin_heads`` by default.
     """
 
-    def __init__(self, models_dir: Path, settings: Settings) -> None:
+    def __init__(self, models_dir: Path, settings: Settings, heads_dir: Path | None = None) -> None:
         self.settings = settings
         self.measurer = FaceMeasurer(models_dir)
-        self.heads = SkinHeads(models_dir / HEADS_DIR)
+        self.heads = SkinHeads(heads_dir or models_dir / HEADS_DIR)
         self._versions = {
             "face_detector": _file_digest(models_dir / "face_detector.onnx"),
             "face_landmarks": _file_digest(models_dir / "face_landmarks.onnx"),

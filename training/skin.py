@@ -19,14 +19,16 @@ from onnxmltools.convert.common.data_types import FloatTensorType
 
 from data.photos import shipped_photos
 from data.vocabulary import CONCERNS
-from models.analyzer import HEADS_DIR
+from models.analyzer import HEADS_DIR, SkinAnalyzer
 from models.heads import MANIFEST, SkinHeads
 from models.measurement import FaceMeasurer
 from models.measures import FEATURE_NAMES
 from skinlab.errors import InvalidInput
 from skinlab.settings import Settings
 from training.config import SkinTrainConfig
+from training.model_card import write_skin_model_card
 from training.skin_dataset import SkinTable, build_table, random_spec
+from training.skin_eval import evaluate_analyzer
 from training.skin_metrics import evaluate_faces
 from training.skin_real import RealRows, measure_graded_photos
 
@@ -120,6 +122,7 @@ def train_skin_heads(
     real_photos: Path | None = None,
     grades_csv: Path | None = None,
     track: bool = True,
+    evaluate: bool = True,
 ) -> dict[str, Any]:
     """Train the heads on synthetic conditions, evaluate on held-out faces, export to ONNX.
 
@@ -136,6 +139,8 @@ def train_skin_heads(
         their rows are added to the synthetic ones.
     track : bool
         Log the run to MLflow.
+    evaluate : bool
+        Run the behavioural evaluation (``training.skin_eval``) and write the model card.
 
     Returns
     -------
@@ -205,6 +210,16 @@ def train_skin_heads(
             shutil.rmtree(target)
         shutil.copytree(staged, target)
     manifest["train_seconds"] = round(time.perf_counter() - started, 1)
+    if evaluate:
+        analyzer = SkinAnalyzer(settings.models_dir, settings, heads_dir=target)
+        behaviour = evaluate_analyzer(
+            analyzer,
+            test_photos,
+            shipped_photos(cfg.test_photos) + shipped_photos(cfg.train_photos),
+        )
+        manifest["behaviour"] = behaviour
+        (target / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False), "utf-8")
+        write_skin_model_card(target, manifest, behaviour)
     if track:
         from training.tracking import log_skin_run
 
