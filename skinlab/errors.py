@@ -160,3 +160,8 @@ def quality_error(code: str, details: dict[str, Any] | None = None) -> QualityFa
     """Build the 422 error for one quality verdict code from ``QUALITY_MESSAGES``."""
     en, zh, hint = QUALITY_MESSAGES[code]
     return QualityFailed(en, code=code, message_zh=zh, hint=hint, details=details)
+
+
+def error_body(exc: SkinlabError) -> dict[str, Any]:
+    """The whole JSON error document, ``{"error": {...}}``, printed alike by the API and the CLI."""
+    return {"error": exc.to_dict()}

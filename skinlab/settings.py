@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     # Personal data (PIPL): raw photos are not kept unless this is switched on.
     store_raw_images: bool = False
 
+    # Run ``alembic upgrade head`` when the API starts (``skinlab serve`` does it once instead).
+    auto_migrate: bool = True
+
     # Upload limits.
     max_upload_bytes: int = 12 * 1024 * 1024
     max_image_pixels: int = 40_000_000
@@ -62,6 +65,11 @@ class Settings(BaseSettings):
         if not self.mlflow_tracking_uri:
             self.mlflow_tracking_uri = f"sqlite:///{self.data_dir / 'mlflow.db'}"
         return self
+
+    @property
+    def max_request_bytes(self) -> int:
+        """Largest request body read: a base64 image at the upload limit plus form overhead."""
+        return self.max_upload_bytes * 4 // 3 + 64 * 1024
 
     def ensure_dirs(self) -> None:
         """Create the data directory if the configured store lives in it."""

@@ -1,0 +1,73 @@
+"""The FastAPI application: ``create_app`` wires settings, database, analyzer, errors and logs.
+
+Run it with ``skinlab serve`` (uvicorn's app factory: ``serving.app:create_app``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from functools import partial
+
+import anyio.to_thread
+from fastapi import FastAPI
+
+import skinlab
+from serving.analyzer_state import AnalyzerLoader, AnalyzerState, load_skin_analyzer
+from serving.errors import install_error_handlers
+from serving.logging import RequestContextMiddleware, configure_logging
+from serving.routes import analyze, health, users
+from skinlab.db import make_engine, make_sessionmaker, upgrade_database
+from skinlab.settings import Settings, get_settings
+
+DESCRIPTION = """\
+Skin test for face photos: scores per concern and region, skin tone and type.
+
+Errors always look like `{"error": {"code", "message", "message_zh", "hint", "details"?}}`.
+Send `X-Request-ID` to trace a request; every response echoes it.
+"""
+
+
+def create_app(
+    settings: Settings | None = None, *, analyzer_loader: AnalyzerLoader | None = None
+) -> FastAPI:
+    """Build the API for ``settings`` (default: from the environment).
+
+    Parameters
+    ----------
+    settings : Settings, optional
+        Configuration; ``get_settings()`` when omitted.
+    analyzer_loader : callable, optional
+        ``Settings -> Analyzer``, run once in the background at start-up; defaults to
+        ``SkinAnalyzer.load``. Tests pass a fake.
+    """
+    settings = settings or get_settings()
+    loader = analyzer_loader or load_skin_analyzer
+    configure_logging(settings.log_level, json_lines=settings.log_json)
+    engine = make_engine(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.auto_migrate:
+            await anyio.to_thread.run_sync(partial(upgrade_database, settings, engine=engine))
+        app.state.analyzer_state.load_in_background(loader, settings)
+        try:
+            yield
+        finally:
+            engine.dispose()
+
+    app = FastAPI(
+        title="skinlab",
+        version=skinlab.__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.sessionmaker = make_sessionmaker(engine)
+    app.state.analyzer_state = AnalyzerState()
+    install_error_handlers(app)
+    app.add_middleware(RequestContextMiddleware)
+    app.include_router(health.router)
+    app.include_router(analyze.router)
+    app.include_router(users.router)
+    return app

@@ -1,0 +1,44 @@
+"""Dependencies routes declare by type: ``settings: SettingsDep``, ``session: SessionDep``...
+
+Everything here reads what ``create_app`` put on ``app.state``, so tests can build apps with
+their own settings, and swap any of these with ``app.dependency_overrides``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated, cast
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session, sessionmaker
+
+from serving.analyzer_state import Analyzer, AnalyzerState
+from skinlab.settings import Settings
+
+
+def get_app_settings(request: Request) -> Settings:
+    """The settings the app was created with."""
+    return cast(Settings, request.app.state.settings)
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """A database session for one request, closed afterwards; routes commit explicitly."""
+    factory = cast(sessionmaker[Session], request.app.state.sessionmaker)
+    with factory() as session:
+        yield session
+
+
+def get_analyzer_state(request: Request) -> AnalyzerState:
+    """The analyzer's loading state (for readiness)."""
+    return cast(AnalyzerState, request.app.state.analyzer_state)
+
+
+def get_analyzer(request: Request) -> Analyzer:
+    """The loaded skin analyzer; 503 ``MODEL_UNAVAILABLE`` until it is."""
+    return get_analyzer_state(request).require()
+
+
+SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+SessionDep = Annotated[Session, Depends(get_session)]
+AnalyzerStateDep = Annotated[AnalyzerState, Depends(get_analyzer_state)]
+AnalyzerDep = Annotated[Analyzer, Depends(get_analyzer)]

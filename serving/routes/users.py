@@ -1,0 +1,60 @@
+"""Users: a person's analysis history, and erasing everything stored about them."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+
+from data.raw_photos import delete_raw_photos, purge_user_photos
+from data.records import (
+    USER_ID_RULE,
+    UserRecord,
+    count_user_analyses,
+    erase_user,
+    user_analyses,
+)
+from serving.deps import SessionDep, SettingsDep
+from serving.errors import UserNotFound
+from serving.schemas import AnalysisList, DeleteResult, ErrorBody, UserId, history_item
+
+router = APIRouter(prefix="/users", tags=["users"])
+
+UserIdPath = Annotated[UserId, Path(description=USER_ID_RULE)]
+
+
+@router.get("/{user_id}/analyses", responses={404: {"model": ErrorBody}})
+def list_user_analyses(
+    user_id: UserIdPath,
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> AnalysisList:
+    """A user's analyses, newest first, each with score changes since the one before it."""
+    if session.get(UserRecord, user_id) is None:
+        raise UserNotFound()
+    # One extra row so the oldest analysis on this page can be compared too.
+    records = user_analyses(session, user_id, limit=limit + 1, offset=offset)
+    page = records[:limit]
+    previous = [*records[1 : limit + 1], None][: len(page)]
+    return AnalysisList(
+        user_id=user_id,
+        count=count_user_analyses(session, user_id),
+        data=[history_item(record, before) for record, before in zip(page, previous, strict=True)],
+    )
+
+
+@router.delete("/{user_id}", responses={404: {"model": ErrorBody}})
+def delete_user(user_id: UserIdPath, session: SessionDep, settings: SettingsDep) -> DeleteResult:
+    """Erase a user: their consents, analyses and raw photos (PIPL right to deletion)."""
+    erasure = erase_user(session, user_id)
+    if erasure is None:
+        raise UserNotFound()
+    session.commit()
+    return DeleteResult(
+        users=erasure.users,
+        consents=erasure.consents,
+        analyses=erasure.analyses,
+        raw_images=delete_raw_photos(settings.data_dir, erasure.raw_image_paths)
+        + purge_user_photos(settings.data_dir, user_id),
+    )

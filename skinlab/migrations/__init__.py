@@ -1,0 +1,1 @@
+"""Alembic migrations of the skinlab database, run with ``skinlab db upgrade`` (no alembic.ini)."""
