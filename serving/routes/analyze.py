@@ -197,15 +197,4 @@ def _decode(submission: Submission, settings: Settings) -> NDArray[np.uint8]:
         return decode_image(submission.raw, **limits).rgb
     if submission.base64_text is None:
         raise InvalidImage()
-    return decode_base64_image(_base64_payload(submission.base64_text), **limits).rgb
-
-
-def _base64_payload(text: str) -> str:
-    """The base64 part of a data URL (``data:image/jpeg;base64,...``), or ``text`` itself."""
-    text = text.strip()
-    if not text.startswith("data:"):
-        return text
-    header, _, payload = text.partition(",")
-    if not header.endswith(";base64"):
-        raise InvalidImage("A data URL must be base64-encoded (data:image/jpeg;base64,...).")
-    return payload
+    return decode_base64_image(submission.base64_text, **limits).rgb
