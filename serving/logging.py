@@ -14,7 +14,7 @@ import sys
 import time
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TextIO
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.requests import Request
@@ -83,12 +83,27 @@ class RedactingFormatter(logging.Formatter):
         return redact(super().format(record))
 
 
+class _CurrentStderrHandler(logging.StreamHandler[TextIO]):
+    """Writes to whatever ``sys.stderr`` is now, not to the stream it was when created."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: TextIO) -> None:
+        pass  # pytest and CliRunner swap sys.stderr; follow them rather than keep a closed one
+
+
 def configure_logging(level: str = "INFO", *, json_lines: bool = True) -> None:
     """Send all logs to stderr through one redacting handler; calling it again replaces it."""
     root = logging.getLogger()
     for handler in [h for h in root.handlers if getattr(h, _HANDLER_MARK, False)]:
         root.removeHandler(handler)
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _CurrentStderrHandler()
     setattr(handler, _HANDLER_MARK, True)
     handler.setFormatter(
         JsonFormatter()

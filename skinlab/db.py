@@ -7,6 +7,7 @@ user cascades to their consents and analyses.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -119,7 +120,8 @@ def alembic_config(database_url: str) -> Config:
     """An Alembic ``Config`` built in code (no alembic.ini) for the packaged migrations."""
     from alembic.config import Config
 
-    config = Config()
+    # stdout passed now: Alembic's default is whatever sys.stdout was when it was imported.
+    config = Config(stdout=sys.stdout)
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     # Passed as an attribute, not a main option, so '%' in passwords needs no escaping.
     config.attributes["database_url"] = database_url
