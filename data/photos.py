@@ -18,10 +18,15 @@ def shipped_photos(use: str) -> list[Path]:
     Parameters
     ----------
     use : str
-        For example ``synthetic-train``, ``synthetic-test`` or ``quality-no-face``.
+        For example ``synthetic-train``, ``synthetic-test`` or ``quality-no-face``; a photo
+        may have several uses (a list in SOURCES.yaml).
     """
     sources = yaml.safe_load((FACES_DIR / "SOURCES.yaml").read_text(encoding="utf-8"))
-    return [FACES_DIR / entry["file"] for entry in sources["photos"] if entry["use"] == use]
+    return [FACES_DIR / entry["file"] for entry in sources["photos"] if use in _uses(entry["use"])]
+
+
+def _uses(value: str | list[str]) -> list[str]:
+    return [value] if isinstance(value, str) else list(value)
 
 
 def load_rgb(path: Path) -> NDArray[np.uint8]:

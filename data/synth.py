@@ -121,9 +121,9 @@ class _Painter:
 
     def spots(self, s: float, weight: NDArray[np.float32]) -> None:
         canvas = np.zeros(weight.shape, dtype=np.float32)
-        for x, y in _points_in(weight > 0.3, round(4 + 36 * s), self.rng):
-            radius = float(self.rng.uniform(1.3, 3.5)) * self.unit
-            depth = (3.0 + 11.0 * s) * float(self.rng.uniform(0.7, 1.2))
+        for x, y in _points_in(weight > 0.3, round(6 + 54 * s), self.rng):
+            radius = float(self.rng.uniform(1.5, 4.0)) * self.unit
+            depth = (5.0 + 13.0 * s) * float(self.rng.uniform(0.7, 1.2))
             _stamp(canvas, x, y, radius, depth, float(self.rng.uniform(0.8, 1.4)))
         canvas *= weight * (s > 0)
         self.lab[..., 0] -= canvas * self.contrast
@@ -171,9 +171,9 @@ class _Painter:
         self.lab[..., 0] += (pale - 0.12 * red) * weight * self.contrast
 
     def oiliness(self, s: float, weight: NDArray[np.float32]) -> None:
-        gloss = np.clip(_field(weight.shape, 5 * self.unit, self.rng) * 1.6 - 0.5, 0, 1) ** 2
+        gloss = np.clip(_field(weight.shape, 5 * self.unit, self.rng) * 1.8 - 0.5, 0, 1) ** 1.5
         shine = s * weight * gloss
-        self.lab[..., 0] += 28.0 * shine
+        self.lab[..., 0] += 32.0 * shine
         self.lab[..., 1:] *= (1.0 - 0.6 * shine)[..., None]
 
     def dark_circles(self, s: float, weight: NDArray[np.float32]) -> None:
@@ -182,15 +182,21 @@ class _Painter:
         top = float(np.nonzero(under)[0].min()) if under.any() else 0.0
         fade = np.clip(1.0 - (ys - top) / (12.0 * self.unit), 0.3, 1.0)
         shade = s * weight * fade
-        self.lab[..., 0] -= 13.0 * shade * self.contrast
-        self.lab[..., 2] -= 5.0 * shade
+        self.lab[..., 0] -= 16.0 * shade * self.contrast
+        self.lab[..., 2] -= 6.0 * shade
         self.lab[..., 1] += 1.5 * shade
 
     def texture(self, s: float, weight: NDArray[np.float32]) -> None:
-        for channel, amplitude, sigma in ((0, 6.0, 2.5), (1, 2.5, 6.0), (2, 2.5, 6.0)):
-            noise = _field(weight.shape, sigma * self.unit, self.rng) - 0.5
+        for channel, amplitude, sigma in (
+            (0, 3.5, 2.0),
+            (0, 2.5, 5.0),
+            (1, 1.8, 6.0),
+            (2, 1.8, 6.0),
+        ):
+            noise = _field(weight.shape, sigma * self.unit, self.rng)
+            noise = (noise - noise.mean()) / max(float(noise.std()), 1e-6)
             scale = self.contrast if channel == 0 else 1.0
-            self.lab[..., channel] += s * amplitude * 2.0 * noise * weight * scale
+            self.lab[..., channel] += s * amplitude * noise * weight * scale
 
 
 def draw_conditions(
@@ -246,20 +252,51 @@ def draw_conditions(
     return lab_to_rgb(lab), labels
 
 
-def shift_tone(
-    rgb: NDArray[np.uint8], skin: NDArray[np.bool_], target_l: float, target_b: float
-) -> NDArray[np.uint8]:
-    """Move the skin's median L*/b* to a target, keeping its relative variation.
+def skin_likeness(lab: Lab, skin: NDArray[np.bool_]) -> NDArray[np.float32]:
+    """How skin-coloured each pixel is (0-1), against the median colour of ``skin``.
 
-    Deviations in L* are scaled with the new median so darker skin keeps proportionate contrast;
-    the change is feathered from the skin into the rest of the image.
+    Eye whites, teeth, lips, hair and background score low, so a tone change spares them the
+    way a darker- or lighter-skinned person's teeth and eyes would look.
+    """
+    med_l, med_a, med_b = np.median(lab[skin], axis=0)
+    distance = (
+        ((lab[..., 0] - med_l) / 22.0) ** 2
+        + ((lab[..., 1] - med_a) / 7.0) ** 2
+        + ((lab[..., 2] - med_b) / 8.0) ** 2
+    )
+    likeness = np.exp(-distance / 2.0).astype(np.float32)
+    return np.asarray(cv2.GaussianBlur(likeness, (0, 0), 1.5), dtype=np.float32)
+
+
+def shift_tone(
+    rgb: NDArray[np.uint8],
+    skin: NDArray[np.bool_],
+    target_l: float,
+    target_b: float,
+    face: NDArray[np.bool_] | None = None,
+) -> NDArray[np.uint8]:
+    """Move the skin's median L*/b* to a target with a monotonic tone curve.
+
+    Below the skin median L* is scaled (brows and hair stay darker than skin); above it the range
+    up to white is compressed or stretched (teeth and eye whites stay bright). The change covers
+    the face (``face``, feathered; the skin mask if not given) and skin-coloured pixels anywhere
+    else (``skin_likeness``: ears, neck), leaving the background alone.
     """
     lab = rgb_to_lab(rgb)
     if not skin.any():
         return rgb
     med_l, _, med_b = np.median(lab[skin], axis=0)
-    blend = cv2.GaussianBlur(skin.astype(np.float32), (0, 0), 6.0)[..., None]
+    med_l = float(np.clip(med_l, 5.0, 95.0))
+    area = skin if face is None else face
+    feather = max(3.0, 0.04 * float(np.sqrt(area.sum())))
+    hull = np.asarray(cv2.GaussianBlur(area.astype(np.float32), (0, 0), feather), np.float32)
+    blend = np.clip(np.maximum(skin_likeness(lab, skin), hull * 1.5), 0.0, 1.0)[..., None]
+    lightness = lab[..., 0]
     moved = lab.copy()
-    moved[..., 0] = target_l + (lab[..., 0] - med_l) * (target_l / max(float(med_l), 5.0))
-    moved[..., 2] = lab[..., 2] - med_b + target_b
+    moved[..., 0] = np.where(
+        lightness <= med_l,
+        lightness * (target_l / med_l),
+        target_l + (lightness - med_l) * (100.0 - target_l) / (100.0 - med_l),
+    )
+    moved[..., 2] = lab[..., 2] + (target_b - med_b) * skin_likeness(lab, skin)
     return lab_to_rgb(lab * (1.0 - blend) + moved * blend)

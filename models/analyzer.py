@@ -15,7 +15,7 @@ from models.heads import SkinHeads
 from models.measurement import FaceMeasurement, FaceMeasurer
 from models.overlays import render_overlays
 from models.quality import assess_quality, first_failure
-from models.results import ConcernScore, FaceBox, SkinAnalysis
+from models.results import ConcernScore, FaceBox, QualityReport, SkinAnalysis
 from models.skin_type import classify_skin_type
 from models.tone import measure_tone
 from skinlab.settings import Settings
@@ -98,9 +98,35 @@ class SkinAnalyzer:
         """
         started = time.perf_counter()
         measurement = self.measurer.measure(rgb)
-        measured = time.perf_counter()
         report = assess_quality(measurement.quality, self.settings)
-        if not report.ok or measurement.features is None or measurement.maps is None:
+        if not report.ok or measurement.features is None:
+            raise first_failure(report)
+        return self.score(measurement, report, overlays=overlays, started=started)
+
+    def score(
+        self,
+        measurement: FaceMeasurement,
+        report: QualityReport,
+        *,
+        overlays: bool = False,
+        started: float | None = None,
+    ) -> SkinAnalysis:
+        """Scores, tone and skin type of a measured face (no quality gate: ``analyze`` gates).
+
+        Parameters
+        ----------
+        measurement : FaceMeasurement
+            From ``self.measurer.measure``; must contain a face.
+        report : QualityReport
+            The quality verdict to attach.
+        overlays : bool
+            Also render per-concern heatmaps.
+        started : float, optional
+            ``time.perf_counter()`` when the photo arrived, for the timing figures.
+        """
+        measured = time.perf_counter()
+        started = measured if started is None else started
+        if measurement.features is None or measurement.maps is None:
             raise first_failure(report)
         region_scores = self.heads.predict(measurement.features)
         scores = concern_scores(measurement, region_scores)

@@ -94,6 +94,22 @@ def _blur(channel: NDArray[np.float32], sigma: float) -> NDArray[np.float32]:
     return np.asarray(cv2.GaussianBlur(channel, (0, 0), sigmaX=sigma, sigmaY=sigma))
 
 
+def fill_outside(
+    channel: NDArray[np.float32], skin: NDArray[np.bool_], sigma: float = 6.0
+) -> NDArray[np.float32]:
+    """Replace non-skin pixels by a smooth estimate of the surrounding skin.
+
+    Normalised convolution: ``blur(x * m) / blur(m)``. Without it every filter below would see
+    the dark edges of eyes, brows, nostrils and hair as spots, wrinkles or texture.
+    """
+    weight = skin.astype(np.float32)
+    spread = _blur(weight, sigma)
+    estimate = _blur(channel * weight, sigma) / np.maximum(spread, 1e-3)
+    fallback = float(np.median(channel[skin])) if skin.any() else float(np.median(channel))
+    outside = np.where(spread > 1e-3, estimate, fallback)
+    return np.asarray(np.where(skin, channel, outside), dtype=np.float32)
+
+
 def _dark_ridges(lightness: NDArray[np.float32], sigma: float) -> NDArray[np.float32]:
     hessian = hessian_matrix(lightness, sigma=sigma, order="rc", use_gaussian_derivatives=False)
     largest = hessian_matrix_eigvals(hessian)[0]
@@ -118,9 +134,10 @@ def compute_maps(rgb: NDArray[np.uint8], skin: NDArray[np.bool_]) -> FaceMaps:
     reference = lab[skin] if skin.any() else lab.reshape(-1, 3)
     face_l, face_a, face_b = (float(v) for v in np.median(reference, axis=0))
     # Weber-style normalisation: contrasts are relative to the face's own lightness.
-    lightness = lab[..., 0] * (50.0 / max(face_l, 5.0))
-    red = lab[..., 1]
-    smooth = np.stack([_blur(lightness, 4.0), _blur(red, 4.0), _blur(lab[..., 2], 4.0)], axis=-1)
+    lightness = fill_outside(lab[..., 0] * (50.0 / max(face_l, 5.0)), skin)
+    red = fill_outside(lab[..., 1], skin)
+    yellow = fill_outside(lab[..., 2], skin)
+    smooth = np.stack([_blur(lightness, 4.0), _blur(red, 4.0), _blur(yellow, 4.0)], axis=-1)
     return FaceMaps(
         lab=lab,
         spot=_blur(lightness, 1.5) - _blur(lightness, 6.0),

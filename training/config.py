@@ -39,6 +39,7 @@ class SkinTrainConfig(BaseModel):
     train_photos: str = "synthetic-train"
     test_photos: str = "synthetic-test"
     active_probability: float = Field(0.5, gt=0, le=1)
+    augment_probability: float = Field(0.6, ge=0, le=1)
     real_weight: float = Field(
         3.0, gt=0, description="Weight of a graded real row vs a synthetic one"
     )

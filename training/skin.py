@@ -27,7 +27,7 @@ from skinlab.errors import InvalidInput
 from skinlab.settings import Settings
 from training.config import SkinTrainConfig
 from training.model_card import write_skin_model_card
-from training.skin_dataset import SkinTable, build_table, random_spec
+from training.skin_dataset import SampleSpec, SkinTable, build_table, random_spec
 from training.skin_eval import evaluate_analyzer
 from training.skin_metrics import evaluate_faces
 from training.skin_real import RealRows, measure_graded_photos
@@ -94,7 +94,6 @@ def export_heads(
         onnx_model = convert_lightgbm(
             model.booster_,
             initial_types=[("features", FloatTensorType([None, len(FEATURE_NAMES)]))],
-            target_opset=17,
             zipmap=False,
         )
         (directory / f"{concern}.onnx").write_bytes(onnx_model.SerializeToString())
@@ -107,9 +106,13 @@ def export_heads(
     return gap
 
 
-def _specs(config: SkinTrainConfig, n: int, offset: int, n_sources: int) -> list[Any]:
+def _specs(config: SkinTrainConfig, n: int, offset: int) -> list[SampleSpec]:
     return [
-        random_spec(config.seed + offset + i, n_sources, active=config.active_probability)
+        random_spec(
+            config.seed + offset + i,
+            active=config.active_probability,
+            augment=config.augment_probability,
+        )
         for i in range(n)
     ]
 
@@ -150,18 +153,17 @@ def train_skin_heads(
     cfg = SkinTrainConfig.load(config)
     started = time.perf_counter()
     train_photos, test_photos = shipped_photos(cfg.train_photos), shipped_photos(cfg.test_photos)
-    n_train_sources, n_test_sources = 2 * len(train_photos), 2 * len(test_photos)
     train = build_table(
         settings.models_dir,
         train_photos,
-        _specs(cfg, cfg.train_samples, 0, n_train_sources),
+        _specs(cfg, cfg.train_samples, 0),
         workers=cfg.workers,
         desc="train samples",
     )
     test = build_table(
         settings.models_dir,
         test_photos,
-        _specs(cfg, cfg.test_samples, 10_000_000, n_test_sources),
+        _specs(cfg, cfg.test_samples, 10_000_000),
         workers=cfg.workers,
         desc="test samples",
     )
@@ -212,11 +214,7 @@ def train_skin_heads(
     manifest["train_seconds"] = round(time.perf_counter() - started, 1)
     if evaluate:
         analyzer = SkinAnalyzer(settings.models_dir, settings, heads_dir=target)
-        behaviour = evaluate_analyzer(
-            analyzer,
-            test_photos,
-            shipped_photos(cfg.test_photos) + shipped_photos(cfg.train_photos),
-        )
+        behaviour = evaluate_analyzer(analyzer, test_photos, shipped_photos("invariance"))
         manifest["behaviour"] = behaviour
         (target / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False), "utf-8")
         write_skin_model_card(target, manifest, behaviour)

@@ -14,8 +14,8 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import cv2
 import numpy as np
-from models.regions import region_masks, skin_mask
 from numpy.typing import NDArray
 from tqdm import tqdm
 
@@ -24,6 +24,7 @@ from data.photos import load_rgb
 from data.synth import draw_conditions, shift_tone
 from data.vocabulary import CONCERNS, REGIONS, Concern, Region
 from models.measurement import FaceMeasurer
+from models.regions import region_masks, skin_mask
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,7 @@ class SourceFace:
     rgb: NDArray[np.uint8]
     masks: dict[Region, NDArray[np.bool_]]
     skin: NDArray[np.bool_]
+    face: NDArray[np.bool_]
     inter_ocular_px: float
 
 
@@ -61,23 +63,52 @@ class SkinTable:
     dropped: int = 0
 
 
+# Faces narrower than this are upscaled before painting, so conditions keep their real size.
+SOURCE_FACE_WIDTH = 280
+
+
+def face_crops(measurer: FaceMeasurer, path: Path) -> list[tuple[str, NDArray[np.uint8]]]:
+    """Every face of a photo as its own picture: the whole photo for a single large face,
+    otherwise a crop around each face, upscaled to ``SOURCE_FACE_WIDTH`` if smaller."""
+    photo = load_rgb(path)
+    faces = measurer.detector.detect(photo)
+    if len(faces) == 1 and faces[0].width >= SOURCE_FACE_WIDTH * 0.7:
+        return [(path.stem, photo)]
+    crops: list[tuple[str, NDArray[np.uint8]]] = []
+    height, width = photo.shape[:2]
+    for index, face in enumerate(faces):
+        x0, y0, x1, y1 = face.box
+        margin = 0.9 * face.width
+        left, top = max(int(x0 - margin), 0), max(int(y0 - 1.2 * margin), 0)
+        right, bottom = min(int(x1 + margin), width), min(int(y1 + margin), height)
+        crop = photo[top:bottom, left:right]
+        scale = max(1.0, SOURCE_FACE_WIDTH / max(face.width, 1.0))
+        size = (round(crop.shape[1] * scale), round(crop.shape[0] * scale))
+        crop = np.asarray(cv2.resize(crop, size, interpolation=cv2.INTER_CUBIC), dtype=np.uint8)
+        crops.append((f"{path.stem}-face{index}", crop))
+    return crops
+
+
 def prepare_sources(measurer: FaceMeasurer, paths: Iterable[Path]) -> list[SourceFace]:
-    """Detect and mask each photo (and its mirror image) once; unusable photos are skipped."""
+    """Detect and mask each face (and its mirror image) once; unusable faces are skipped."""
     sources: list[SourceFace] = []
-    for path in paths:
-        photo = load_rgb(path)
-        for name, rgb in ((path.stem, photo), (f"{path.stem}-mirror", photo[:, ::-1].copy())):
+    pictures = [crop for path in paths for crop in face_crops(measurer, path)]
+    for stem, picture in pictures:
+        for name, rgb in ((stem, picture), (f"{stem}-mirror", picture[:, ::-1].copy())):
             faces, landmarks = measurer.locate(rgb)
             if landmarks is None:
                 continue
             points = landmarks.points[:, :2]
             right_eye, left_eye = faces[0].keypoints[0], faces[0].keypoints[1]
+            hull = np.zeros(rgb.shape[:2], dtype=np.uint8)
+            cv2.fillConvexPoly(hull, cv2.convexHull(points.astype(np.int32)), 1)
             sources.append(
                 SourceFace(
                     name=name,
                     rgb=rgb,
                     masks=region_masks(rgb, points),
                     skin=skin_mask(rgb, points),
+                    face=hull.astype(bool),
                     inter_ocular_px=float(np.linalg.norm(right_eye - left_eye)),
                 )
             )
@@ -90,21 +121,18 @@ def tone_target(ita_deg: float, yellowness: float = 18.0) -> tuple[float, float]
     return float(np.clip(lightness, 20.0, 85.0)), yellowness
 
 
-def random_spec(
-    seed: int, n_sources: int, *, active: float = 0.5, augment: bool = True
-) -> SampleSpec:
-    """A random sample: tone, which concerns are present (each with probability ``active``)."""
+def random_spec(seed: int, *, active: float = 0.5, augment: float = 0.6) -> SampleSpec:
+    """A random sample: any source face (``source`` is taken modulo the number of faces), tone,
+    each concern present with probability ``active``, and a capture change with probability
+    ``augment`` (the rest are clean, so fine detail such as pores is learnt too)."""
     rng = np.random.default_rng(seed)
     severities: dict[Concern, float] = {
         c: float(rng.uniform(0.05, 1.0)) if rng.random() < active else 0.0 for c in CONCERNS
     }
-    return SampleSpec(
-        seed=seed,
-        source=int(rng.integers(0, n_sources)),
-        ita_deg=float(rng.uniform(-45.0, 65.0)),
-        severities=severities,
-        capture=Perturbation.sample(rng) if augment else Perturbation(),
-    )
+    source = int(rng.integers(0, 1_000_000))
+    ita = float(rng.uniform(-45.0, 65.0))
+    capture = Perturbation.sample(rng) if rng.random() < augment else Perturbation()
+    return SampleSpec(seed=seed, source=source, ita_deg=ita, severities=severities, capture=capture)
 
 
 def render(
@@ -113,7 +141,7 @@ def render(
     """The photo of one sample and its region labels."""
     rng = np.random.default_rng(spec.seed + 7919)
     lightness, yellowness = tone_target(spec.ita_deg)
-    toned = shift_tone(source.rgb, source.skin, lightness, yellowness)
+    toned = shift_tone(source.rgb, source.skin, lightness, yellowness, face=source.face)
     painted, labels = draw_conditions(
         toned, source.masks, spec.severities, inter_ocular_px=source.inter_ocular_px, rng=rng
     )

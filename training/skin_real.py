@@ -11,14 +11,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from data.images import decode_image
-from models.quality import assess_quality
 from numpy.typing import NDArray
 from tqdm import tqdm
 
 from data.grades import RowError, read_grades
+from data.images import decode_image
 from data.vocabulary import CONCERNS, PRIMARY_REGIONS
 from models.measurement import FaceMeasurer
+from models.quality import assess_quality
 from skinlab.errors import SkinlabError
 from skinlab.settings import Settings
 
