@@ -132,9 +132,9 @@ class _Painter:
     def wrinkles(self, s: float, weight: NDArray[np.float32]) -> None:
         canvas = np.zeros(weight.shape, dtype=np.uint8)
         plan: tuple[tuple[Region, int], ...] = (
-            ("forehead", 1 + round(4 * s)),
-            ("left_under_eye", 1 + round(2 * s)),
-            ("right_under_eye", 1 + round(2 * s)),
+            ("forehead", 2 + round(5 * s)),
+            ("left_under_eye", 1 + round(3 * s)),
+            ("right_under_eye", 1 + round(3 * s)),
         )
         for region, lines in plan:
             mask = self.masks.get(region)
@@ -146,9 +146,10 @@ class _Painter:
                 x = np.linspace(xs.min(), xs.max(), 24)
                 bend = self.rng.uniform(-4, 4) * self.unit * np.sin(np.linspace(0, np.pi, 24))
                 pts = np.stack([x, y + bend], axis=1).astype(np.int32)
-                cv2.polylines(canvas, [pts], False, 255, max(1, round(self.unit)), cv2.LINE_AA)
+                width = max(1, round(self.unit * (1.0 + s)))
+                cv2.polylines(canvas, [pts], False, 255, width, cv2.LINE_AA)
         line = cv2.GaussianBlur(canvas.astype(np.float32) / 255.0, (0, 0), 0.6 * self.unit + 0.3)
-        depth = (3.0 + 10.0 * s) * self.contrast * (s > 0)
+        depth = (6.0 + 16.0 * s) * self.contrast * (s > 0)
         self.lab[..., 0] -= depth * line * weight
 
     def pores(self, s: float, weight: NDArray[np.float32]) -> None:
@@ -180,10 +181,10 @@ class _Painter:
         ys = np.arange(weight.shape[0], dtype=np.float32)[:, None]
         under = _union(self.masks, ("left_under_eye", "right_under_eye"))
         top = float(np.nonzero(under)[0].min()) if under.any() else 0.0
-        fade = np.clip(1.0 - (ys - top) / (12.0 * self.unit), 0.3, 1.0)
-        shade = s * weight * fade
-        self.lab[..., 0] -= 16.0 * shade * self.contrast
-        self.lab[..., 2] -= 6.0 * shade
+        fade = np.clip(1.0 - (ys - top) / (30.0 * self.unit), 0.6, 1.0)
+        shade = s * np.clip(weight * 1.4, 0.0, 1.0) * fade
+        self.lab[..., 0] -= 24.0 * shade * self.contrast
+        self.lab[..., 2] -= 7.0 * shade
         self.lab[..., 1] += 1.5 * shade
 
     def texture(self, s: float, weight: NDArray[np.float32]) -> None:

@@ -36,7 +36,7 @@ from data.vocabulary import REGIONS, Region
 ALIGNED_SIZE = 320
 
 REGION_FEATURES: tuple[str, ...] = (
-    "a_median",
+    "a_to_b",
     "a_excess",
     "red_fraction",
     "l_relative",
@@ -64,7 +64,7 @@ REGION_FEATURES: tuple[str, ...] = (
     "uneven_a_std",
     "uneven_b_std",
 )
-FACE_FEATURES: tuple[str, ...] = ("face_l", "face_a", "face_b")
+FACE_FEATURES: tuple[str, ...] = ("face_l", "face_hue", "face_chroma_to_l")
 FEATURE_NAMES: tuple[str, ...] = (
     REGION_FEATURES + FACE_FEATURES + tuple(f"is_{region}" for region in REGIONS)
 )
@@ -159,6 +159,8 @@ def _region_row(
     maps: FaceMaps, mask: NDArray[np.bool_], cheek_lab: NDArray[np.float64]
 ) -> list[float]:
     face_l, face_a, face_b = maps.face_lab
+    # Exposure scales a* and b* together; dividing by the face's own chroma cancels it.
+    chroma_unit = max(float(np.hypot(face_a, face_b)), 4.0) / 20.0
     lab = maps.lab[mask]
     lightness = lab[:, 0] * (50.0 / max(face_l, 5.0))
     red, yellow = lab[:, 1], lab[:, 2]
@@ -174,33 +176,33 @@ def _region_row(
     top = np.sort(shine)[-max(1, shine.size // 20) :]
     smooth = maps.smooth[mask]
     return [
-        float(region_lab[1]),
-        float(region_lab[1] - face_a),
-        _fraction(red - face_a, 6.0),
-        float(region_lab[0] - face_l),
-        float(region_lab[2] - face_b),
+        float(region_lab[1] / max(region_lab[2], 1.0)),
+        float(region_lab[1] - face_a) / chroma_unit,
+        _fraction((red - face_a) / chroma_unit, 6.0),
+        float(region_lab[0] - face_l) * (50.0 / max(face_l, 5.0)),
+        float(region_lab[2] - face_b) / chroma_unit,
         float(np.mean(np.minimum(spot, 0.0))),
         _fraction(-spot, 2.0),
         _fraction(-spot, 5.0),
         float(np.percentile(spot, 2)),
         float(np.std(pore)),
         _fraction(-pore, 1.5),
-        _fraction(acne, 2.5),
-        _fraction(acne, 6.0),
-        float(np.percentile(acne, 99)),
+        _fraction(acne / chroma_unit, 2.5),
+        _fraction(acne / chroma_unit, 6.0),
+        float(np.percentile(acne, 99)) / chroma_unit,
         float(np.mean(ridge_fine)),
         float(np.mean(ridge_coarse)),
         _fraction(ridge_fine, 1.0),
         _fraction(glossy, 8.0),
         float(np.percentile(shine, 99)),
         float(np.mean(top)),
-        float(region_lab[0] - cheek_lab[0]),
-        float(region_lab[1] - cheek_lab[1]),
-        float(region_lab[2] - cheek_lab[2]),
+        float(region_lab[0] - cheek_lab[0]) * (50.0 / max(face_l, 5.0)),
+        float(region_lab[1] - cheek_lab[1]) / chroma_unit,
+        float(region_lab[2] - cheek_lab[2]) / chroma_unit,
         float(np.std(maps.band[mask])),
         float(np.std(smooth[:, 0])),
-        float(np.std(smooth[:, 1])),
-        float(np.std(smooth[:, 2])),
+        float(np.std(smooth[:, 1])) / chroma_unit,
+        float(np.std(smooth[:, 2])) / chroma_unit,
     ]
 
 
@@ -228,6 +230,12 @@ def region_features(
     cheeks = [masks[r] for r in ("left_cheek", "right_cheek") if masks[r].sum() >= min_pixels]
     cheek_pixels = maps.lab[np.logical_or.reduce(cheeks)] if cheeks else maps.lab.reshape(-1, 3)
     cheek_lab = np.median(cheek_pixels, axis=0).astype(np.float64)
+    face_l, face_a, face_b = maps.face_lab
+    face_context = [
+        face_l,
+        float(np.degrees(np.arctan2(face_b, face_a))),
+        float(np.hypot(face_a, face_b)) / max(face_l, 5.0),
+    ]
     rows: list[list[float]] = []
     measured: list[Region] = []
     for region in REGIONS:
@@ -235,7 +243,7 @@ def region_features(
         if mask is None or int(mask.sum()) < min_pixels:
             continue
         one_hot = [1.0 if region == other else 0.0 for other in REGIONS]
-        rows.append(_region_row(maps, mask, cheek_lab) + list(maps.face_lab) + one_hot)
+        rows.append(_region_row(maps, mask, cheek_lab) + face_context + one_hot)
         measured.append(region)
     table = np.asarray(rows, dtype=np.float32).reshape(len(rows), len(FEATURE_NAMES))
     return table, tuple(measured)

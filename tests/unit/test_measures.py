@@ -16,7 +16,7 @@ SEVERITIES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
 
 # The measurement that should rise (+1) or fall (-1) with each concern's severity.
 KEY_FEATURE: dict[Concern, tuple[str, int]] = {
-    "redness": ("a_median", 1),
+    "redness": ("a_excess", 1),
     "spots": ("spot_fraction_weak", 1),
     "wrinkles": ("ridge_fine_mean", 1),
     "pores": ("pore_std", 1),
