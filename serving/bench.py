@@ -33,7 +33,8 @@ def bench_jpeg(quality: int = 90) -> bytes:
     photo = load_rgb(shipped_photos("invariance")[0])
     width, height = BENCH_SIZE
     scale = height / photo.shape[0]
-    resized = cv2.resize(photo, (round(photo.shape[1] * scale), height), cv2.INTER_CUBIC)
+    size = (round(photo.shape[1] * scale), height)
+    resized = np.asarray(cv2.resize(photo, size, interpolation=cv2.INTER_CUBIC), dtype=np.uint8)
     canvas = np.empty((height, width, 3), dtype=np.uint8)
     canvas[:] = resized[:, :1].mean(axis=0).astype(np.uint8)  # extend the backdrop colour
     left = (width - resized.shape[1]) // 2

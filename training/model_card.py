@@ -36,9 +36,14 @@ def _row(
     return "| " + " | ".join(cells) + " |"
 
 
+def _points(value: object) -> str:
+    return f"{value:.3f} points" if isinstance(value, float) else "not measured"
+
+
 def skin_model_card(manifest: dict[str, Any], behaviour: dict[str, Any] | None = None) -> str:
     """Markdown model card of the skin heads from their manifest and behavioural evaluation."""
     data = manifest["data"]
+    parity = _points(manifest.get("onnx_parity_max_abs"))
     sweep = behaviour["sweep"] if behaviour else None
     inv = behaviour["invariance"] if behaviour else None
     header = "| concern | what it measures | scored in | ρ held-out | MAE held-out |"
@@ -57,7 +62,7 @@ def skin_model_card(manifest: dict[str, Any], behaviour: dict[str, Any] | None =
             "**Trained on synthetic data only.** No labelled skin photos exist here, so every",
             "label comes from conditions painted at known severities onto real face photos",
             f"({', '.join(data['train_photos'])}) by `data/synth.py`, at random skin tones",
-            "(ITA° -45 to 65) and random capture changes. Scores are therefore calibrated to",
+            "(ITA° -55 to 70) and random capture changes. Scores are therefore calibrated to",
             "those renderings, not to dermatologists' grades. Retrain with real graded photos",
             "(`skinlab train skin --real-photos DIR --grades CSV`) before clinical-style use.",
             "",
@@ -67,7 +72,7 @@ def skin_model_card(manifest: dict[str, Any], behaviour: dict[str, Any] | None =
             f"- Held-out faces (other people): {', '.join(data['test_photos'])}; "
             f"{manifest['metrics']['n_faces']} synthetic test faces.",
             f"- Real graded photos used: {data.get('real_photos_used', 0)}.",
-            f"- ONNX vs LightGBM largest difference: {manifest.get('onnx_parity_max_abs', 'n/a')}.",
+            f"- ONNX vs LightGBM largest difference: {parity}.",
             "",
             header,
             rule,
@@ -79,7 +84,9 @@ def skin_model_card(manifest: dict[str, Any], behaviour: dict[str, Any] | None =
             "±10° rotation and 0.8-1.25× scale.",
             "",
             "Known failure modes: make-up hides colour and texture; side light creates false",
-            "wrinkles and shine; hair and beards missed by the skin mask read as spots/texture;",
+            "wrinkles and shine; hair clips and glasses frames inside a region read as spots,",
+            "wrinkles or texture; over-bright photos shift the colour scores (see max Δ);",
+            "hair and beards missed by the skin mask read as spots/texture;",
             "heavy compression hides pores; real acne, melasma or rosacea look more varied than",
             "the renderings, so real-photo accuracy is unmeasured until graded photos exist.",
             "",
