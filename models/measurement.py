@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
 import numpy as np
 from numpy.typing import NDArray
 
@@ -17,7 +18,7 @@ from models.face import FaceDetection, FaceDetector
 from models.landmarks import FaceLandmarker, FaceLandmarks
 from models.measures import ALIGNED_SIZE, FaceMaps, compute_maps, region_features
 from models.quality import measure_quality
-from models.regions import AlignedFace, HeadPose, align_face, head_pose, region_masks, skin_mask
+from models.regions import AlignedFace, HeadPose, align_face, head_pose, region_masks
 from models.results import QualityMeasures
 
 # A second face counts only if it is at least this fraction of the largest face's width, so a
@@ -39,6 +40,17 @@ class FaceMeasurement:
     maps: FaceMaps | None = None
     features: NDArray[np.float32] | None = None
     regions: tuple[Region, ...] = ()
+
+
+def _to_photo(
+    mask: NDArray[np.bool_], matrix: NDArray[np.floating], shape: tuple[int, ...]
+) -> NDArray[np.bool_]:
+    """An aligned-frame mask in photo pixels (cheaper than masking the full photo again)."""
+    inverse = cv2.invertAffineTransform(np.asarray(matrix, dtype=np.float64))
+    warped = cv2.warpAffine(
+        mask.astype(np.uint8), inverse, (int(shape[1]), int(shape[0])), flags=cv2.INTER_NEAREST
+    )
+    return np.asarray(warped, dtype=bool)
 
 
 def _width(detection: FaceDetection) -> float:
@@ -92,16 +104,16 @@ class FaceMeasurer:
             return FaceMeasurement(detections=tuple(faces), quality=quality)
         points = landmarks.points[:, :2]
         pose = head_pose(landmarks.points)
+        aligned = align_face(rgb, points, size=ALIGNED_SIZE)
+        masks = region_masks(aligned.image, aligned.points)
+        skin = np.logical_or.reduce(list(masks.values()))
         quality = measure_quality(
             rgb,
             face_box=faces[0].box,
             faces_found=len(faces),
             pose_deg=(pose.yaw_deg, pose.pitch_deg, pose.roll_deg),
-            skin_mask=skin_mask(rgb, points),
+            skin_mask=_to_photo(skin, aligned.matrix, rgb.shape[:2]),
         )
-        aligned = align_face(rgb, points, size=ALIGNED_SIZE)
-        masks = region_masks(aligned.image, aligned.points)
-        skin = np.logical_or.reduce(list(masks.values()))
         maps = compute_maps(aligned.image, skin)
         features, regions = region_features(maps, masks)
         return FaceMeasurement(

@@ -131,11 +131,7 @@ def compute_maps(rgb: NDArray[np.uint8], skin: NDArray[np.bool_]) -> FaceMaps:
     FaceMaps
     """
     lab = to_lab(rgb)
-    # Clipped pixels have lost their colour; leaving them out keeps the reference (and every
-    # feature normalised by it) steady when exposure pushes highlights to white.
-    unclipped = skin & (rgb.max(axis=2) < 250)
-    usable = unclipped if unclipped.sum() >= 0.2 * max(int(skin.sum()), 1) else skin
-    reference = lab[usable] if usable.any() else lab.reshape(-1, 3)
+    reference = lab[skin] if skin.any() else lab.reshape(-1, 3)
     face_l, face_a, face_b = (float(v) for v in np.median(reference, axis=0))
     # Weber-style normalisation: contrasts are relative to the face's own lightness.
     lightness = fill_outside(lab[..., 0] * (50.0 / max(face_l, 5.0)), skin)

@@ -33,7 +33,7 @@ class SkinTrainConfig(BaseModel):
 
     version: int = 1
     seed: int = 20261123
-    train_samples: int = Field(3200, ge=16)
+    train_samples: int = Field(2400, ge=16)
     test_samples: int = Field(480, ge=8)
     workers: int = Field(2, ge=1)
     train_photos: str = "synthetic-train"

@@ -62,7 +62,7 @@ def skin_model_card(manifest: dict[str, Any], behaviour: dict[str, Any] | None =
             "**Trained on synthetic data only.** No labelled skin photos exist here, so every",
             "label comes from conditions painted at known severities onto real face photos",
             f"({', '.join(data['train_photos'])}) by `data/synth.py`, at random skin tones",
-            "(ITA° -55 to 70) and random capture changes. Scores are therefore calibrated to",
+            "(ITA° -45 to 65) and random capture changes. Scores are therefore calibrated to",
             "those renderings, not to dermatologists' grades. Retrain with real graded photos",
             "(`skinlab train skin --real-photos DIR --grades CSV`) before clinical-style use.",
             "",

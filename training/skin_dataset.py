@@ -130,7 +130,7 @@ def random_spec(seed: int, *, active: float = 0.5, augment: float = 0.6) -> Samp
         c: float(rng.uniform(0.05, 1.0)) if rng.random() < active else 0.0 for c in CONCERNS
     }
     source = int(rng.integers(0, 1_000_000))
-    ita = float(rng.uniform(-55.0, 70.0))
+    ita = float(rng.uniform(-45.0, 65.0))
     capture = Perturbation.sample(rng) if rng.random() < augment else Perturbation()
     return SampleSpec(seed=seed, source=source, ita_deg=ita, severities=severities, capture=capture)
 
