@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from data.vocabulary import CONCERNS, Concern
+from skinlab.errors import InvalidInput
 
 
 @dataclass(frozen=True)
@@ -46,8 +47,11 @@ class GradesReport:
     errors: list[RowError]
 
 
-class GradesFileError(ValueError):
+class GradesFileError(InvalidInput):
     """The file as a whole cannot be read (no header, wrong columns, not UTF-8)."""
+
+    code = "INVALID_GRADES_FILE"
+    message_zh = "评分文件无法读取（缺少表头、列名错误或不是 UTF-8 编码）。"
 
 
 def _parse_grade(text: str) -> float | None:

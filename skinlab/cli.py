@@ -187,11 +187,17 @@ def train_skin(
     """Train the skin heads on synthetic data, plus graded real photos if given."""
     if (real_photos is None) != (grades is None):
         raise typer.BadParameter("--real-photos and --grades go together")
+    from skinlab.errors import SkinlabError
     from training.skin import train_skin_heads
 
-    print_json(
-        train_skin_heads(get_settings(), config=config, real_photos=real_photos, grades_csv=grades)
-    )
+    try:
+        manifest = train_skin_heads(
+            get_settings(), config=config, real_photos=real_photos, grades_csv=grades
+        )
+    except SkinlabError as error:
+        print_json({"error": error.to_dict()})
+        raise typer.Exit(EXIT_REJECTED) from error
+    print_json(manifest)
 
 
 @bench_app.command("analyze")

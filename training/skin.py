@@ -152,6 +152,19 @@ def train_skin_heads(
     """
     cfg = SkinTrainConfig.load(config)
     started = time.perf_counter()
+    # Real data is checked first, so a bad grades file fails before minutes of rendering.
+    real = None
+    if (real_photos is None) != (grades_csv is None):
+        raise InvalidInput("Give both --real-photos and --grades, or neither.")
+    if real_photos is not None and grades_csv is not None:
+        real = measure_graded_photos(
+            settings, FaceMeasurer(settings.models_dir), real_photos, grades_csv
+        )
+        if real.photos_used == 0:
+            raise InvalidInput(
+                f"None of the graded photos could be used ({len(real.errors)} rejected)",
+                details={"rejected": [vars(e) for e in real.errors[:50]]},
+            )
     train_photos, test_photos = shipped_photos(cfg.train_photos), shipped_photos(cfg.test_photos)
     train = build_table(
         settings.models_dir,
@@ -167,18 +180,6 @@ def train_skin_heads(
         workers=cfg.workers,
         desc="test samples",
     )
-    real = None
-    if (real_photos is None) != (grades_csv is None):
-        raise InvalidInput("Give both --real-photos and --grades, or neither.")
-    if real_photos is not None and grades_csv is not None:
-        real = measure_graded_photos(
-            settings, FaceMeasurer(settings.models_dir), real_photos, grades_csv
-        )
-        if real.photos_used == 0:
-            raise InvalidInput(
-                f"None of the graded photos could be used ({len(real.errors)} rejected)",
-                details={"rejected": [vars(e) for e in real.errors[:50]]},
-            )
     heads = fit_heads(train, cfg, real)
     metrics = evaluate_faces(test, predict_heads(heads, test.features))
     version = datetime.now(UTC).strftime("%Y%m%d%H%M%S")

@@ -199,3 +199,13 @@ def test_serve_migrates_once_then_starts_the_factory(
     assert (kwargs["port"], kwargs["workers"]) == (8123, 2)
     assert get_settings().auto_migrate is False  # the workers will not migrate again
     assert (cli_env / "skinlab.db").exists()
+
+
+def test_train_skin_with_a_bad_grades_file_prints_the_error_and_exits_2(tmp_path: Path) -> None:
+    grades = tmp_path / "grades.csv"
+    grades.write_text("name,redness\na.jpg,1\n", encoding="utf-8")
+    result = CliRunner().invoke(
+        app, ["train", "skin", "--real-photos", str(tmp_path), "--grades", str(grades)]
+    )
+    assert result.exit_code == 2
+    assert json.loads(result.stdout)["error"]["code"] == "INVALID_GRADES_FILE"
