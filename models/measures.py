@@ -94,6 +94,16 @@ def _blur(channel: NDArray[np.float32], sigma: float) -> NDArray[np.float32]:
     return np.asarray(cv2.GaussianBlur(channel, (0, 0), sigmaX=sigma, sigmaY=sigma))
 
 
+def contrast_scale(face_l: float) -> float:
+    """Factor that makes a lightness contrast comparable across skin tones.
+
+    A pore, spot or line removes a share of the light the skin reflects; in CIELAB that share
+    moves L* by about (L* + 16) / 3 times it, so contrasts are divided by the face's L* + 16
+    (scaled to 1 at L* = 50).
+    """
+    return 66.0 / (max(face_l, 0.0) + 16.0)
+
+
 def fill_outside(
     channel: NDArray[np.float32], skin: NDArray[np.bool_], sigma: float = 6.0
 ) -> NDArray[np.float32]:
@@ -133,8 +143,8 @@ def compute_maps(rgb: NDArray[np.uint8], skin: NDArray[np.bool_]) -> FaceMaps:
     lab = to_lab(rgb)
     reference = lab[skin] if skin.any() else lab.reshape(-1, 3)
     face_l, face_a, face_b = (float(v) for v in np.median(reference, axis=0))
-    # Weber-style normalisation: contrasts are relative to the face's own lightness.
-    lightness = fill_outside(lab[..., 0] * (50.0 / max(face_l, 5.0)), skin)
+    # Contrasts relative to the face's own lightness (see contrast_scale).
+    lightness = fill_outside(lab[..., 0] * (contrast_scale(face_l)), skin)
     red = fill_outside(lab[..., 1], skin)
     yellow = fill_outside(lab[..., 2], skin)
     smooth = np.stack([_blur(lightness, 4.0), _blur(red, 4.0), _blur(yellow, 4.0)], axis=-1)
@@ -162,7 +172,7 @@ def _region_row(
     # Exposure scales a* and b* together; dividing by the face's own chroma cancels it.
     chroma_unit = max(float(np.hypot(face_a, face_b)), 4.0) / 20.0
     lab = maps.lab[mask]
-    lightness = lab[:, 0] * (50.0 / max(face_l, 5.0))
+    lightness = lab[:, 0] * (contrast_scale(face_l))
     red, yellow = lab[:, 1], lab[:, 2]
     region_lab = np.median(lab, axis=0)
     spot = maps.spot[mask]
@@ -179,7 +189,7 @@ def _region_row(
         float(region_lab[1] / max(region_lab[2], 1.0)),
         float(region_lab[1] - face_a) / chroma_unit,
         _fraction((red - face_a) / chroma_unit, 6.0),
-        float(region_lab[0] - face_l) * (50.0 / max(face_l, 5.0)),
+        float(region_lab[0] - face_l) * (contrast_scale(face_l)),
         float(region_lab[2] - face_b) / chroma_unit,
         float(np.mean(np.minimum(spot, 0.0))),
         _fraction(-spot, 2.0),
@@ -196,7 +206,7 @@ def _region_row(
         _fraction(glossy, 8.0),
         float(np.percentile(shine, 99)),
         float(np.mean(top)),
-        float(region_lab[0] - cheek_lab[0]) * (50.0 / max(face_l, 5.0)),
+        float(region_lab[0] - cheek_lab[0]) * (contrast_scale(face_l)),
         float(region_lab[1] - cheek_lab[1]) / chroma_unit,
         float(region_lab[2] - cheek_lab[2]) / chroma_unit,
         float(np.std(maps.band[mask])),

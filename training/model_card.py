@@ -30,14 +30,19 @@ def _row(
         f"{held_out[concern]['mae']:.1f}",
     ]
     if sweep is not None:
-        cells += [f"{sweep[concern]['spearman']:.3f}", f"{sweep[concern]['tone_gap'] * 100:.0f}%"]
+        within = sweep[concern].get("spearman_within_face", float("nan"))
+        cells += [
+            f"{sweep[concern]['spearman']:.3f}",
+            f"{within:.3f}",
+            f"{sweep[concern]['tone_gap'] * 100:.0f}%",
+        ]
     if inv is not None:
         cells.append(f"{inv['max_delta'][concern]:.1f}")
     return "| " + " | ".join(cells) + " |"
 
 
 def _points(value: object) -> str:
-    return f"{value:.3f} points" if isinstance(value, float) else "not measured"
+    return f"{value:.2g} points" if isinstance(value, float) else "not measured"
 
 
 def skin_model_card(manifest: dict[str, Any], behaviour: dict[str, Any] | None = None) -> str:
@@ -49,8 +54,8 @@ def skin_model_card(manifest: dict[str, Any], behaviour: dict[str, Any] | None =
     header = "| concern | what it measures | scored in | ρ held-out | MAE held-out |"
     rule = "|---|---|---|---|---|"
     if sweep is not None:
-        header += " ρ sweep | tone gap |"
-        rule += "---|---|"
+        header += " ρ sweep pooled | ρ within face | tone gap |"
+        rule += "---|---|---|"
     if inv is not None:
         header += " max Δ capture |"
         rule += "---|"
@@ -79,8 +84,10 @@ def skin_model_card(manifest: dict[str, Any], behaviour: dict[str, Any] | None =
             *rows,
             "",
             "ρ sweep: each concern painted alone at severities 0-1 on held-out faces at four",
-            "tones; tone gap: relative MAE difference, lightest vs darkest tone; max Δ",
-            "capture: largest score change of untouched faces under JPEG 70-95, ±15% light,",
+            "tones, pooled (a person's natural redness or shine counts against it) and within",
+            "each face and tone (baseline held fixed); tone gap: relative MAE difference,",
+            "lightest vs darkest tone; max Δ capture: largest score change of untouched faces",
+            "under JPEG 70-95, ±15% light,",
             "±10° rotation and 0.8-1.25× scale.",
             "",
             "Known failure modes: make-up hides colour and texture; side light creates false",

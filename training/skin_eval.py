@@ -1,7 +1,9 @@
 """Behavioural evaluation of the whole skin test on held-out faces.
 
 - severity sweep: each concern painted alone at 0, 0.2 … 1.0 on every held-out face at four skin
-  tones; Spearman ρ between injected severity and the face score, pooled over faces and tones.
+  tones; Spearman ρ between injected severity and the face score, pooled over faces and tones
+  (strict: a person's own natural redness or shine counts against it, since the label only knows
+  what was painted) and within each face and tone (the person's baseline held fixed), averaged.
 - invariance: untouched faces under capture changes (JPEG quality 70-95, ±15 % brightness,
   ±10° rotation, 0.8-1.25× scale); the largest score change per concern.
 - tone fairness: mean absolute error (score vs painted label) for the lightest vs the darkest
@@ -92,11 +94,20 @@ def summarise_sweep(points: list[SweepPoint]) -> dict[str, Any]:
     for concern in CONCERNS:
         mine = [p for p in points if p.concern == concern]
         rho = spearmanr([p.severity for p in mine], [p.score for p in mine]).statistic
+        groups = {(p.source, p.ita_deg) for p in mine}
+        within = [
+            spearmanr(
+                [p.severity for p in mine if (p.source, p.ita_deg) == group],
+                [p.score for p in mine if (p.source, p.ita_deg) == group],
+            ).statistic
+            for group in sorted(groups)
+        ]
         light = [abs(p.score - p.label) for p in mine if p.ita_deg == lightest]
         dark = [abs(p.score - p.label) for p in mine if p.ita_deg == darkest]
         mae_light, mae_dark = float(np.mean(light)), float(np.mean(dark))
         out[concern] = {
             "spearman": round(float(rho), 4),
+            "spearman_within_face": round(float(np.nanmean(within)), 4),
             "mae_lightest": round(mae_light, 2),
             "mae_darkest": round(mae_dark, 2),
             "tone_gap": round(abs(mae_dark - mae_light) / max(min(mae_light, mae_dark), 1.0), 3),

@@ -16,32 +16,35 @@ from skinlab.settings import Settings
 from training.skin_eval import evaluate_analyzer
 
 # Issue targets: Spearman ρ >= 0.9, capture change <= 5 points, tone gap <= 25 %.
-# Where the shipped model (skin_heads 20261123105353) meets a target the target is asserted;
-# where it does not, the floor pins what it measured (deterministic evaluation) with a small
-# margin, so any regression fails. Unmet targets are listed in the README and model card.
+# Where the shipped model (skin_heads 20261123111919) meets a target the target is asserted;
+# where it does not, the floor pins what it measured (the evaluation is deterministic) with a
+# small margin, so any regression fails. Unmet targets are listed in the README and model card.
 TARGET_SPEARMAN, TARGET_CAPTURE_DELTA, TARGET_TONE_GAP = 0.9, 5.0, 0.25
-MIN_SPEARMAN: dict[Concern, float] = {
-    "redness": TARGET_SPEARMAN,  # measured 0.984
-    "acne": TARGET_SPEARMAN,  # measured 0.973
-    "pores": 0.83,  # measured 0.854: target unmet
-    "texture": 0.81,  # measured 0.838: target unmet
-    "wrinkles": 0.77,  # measured 0.800: target unmet
-    "spots": 0.75,  # measured 0.782: target unmet
-    "oiliness": 0.75,  # measured 0.773: target unmet
-    "dark_circles": 0.60,  # measured 0.628: target unmet
+# Pooled over faces and tones: a person's own natural redness/shine counts against it.
+MIN_SPEARMAN_POOLED: dict[Concern, float] = {
+    "acne": TARGET_SPEARMAN,  # measured 0.952
+    "pores": TARGET_SPEARMAN,  # measured 0.922
+    "texture": TARGET_SPEARMAN,  # measured 0.921
+    "wrinkles": TARGET_SPEARMAN,  # measured 0.903
+    "spots": 0.86,  # measured 0.887: target unmet
+    "dark_circles": 0.83,  # measured 0.856: target unmet
+    "oiliness": 0.79,  # measured 0.816: target unmet
+    "redness": 0.65,  # measured 0.682: target unmet (15-f13's own flushed cheeks score 72)
 }
 MAX_CAPTURE_DELTA: dict[Concern, float] = {
     **dict.fromkeys(CONCERNS, TARGET_CAPTURE_DELTA),
-    "redness": 17.0,  # measured 16.1 (over-bright photo +15 %): target unmet
-    "acne": 10.0,  # measured 9.3 (JPEG 70): target unmet
-    "pores": 7.0,  # measured 6.4 (0.8x scale): target unmet
+    "pores": 11.5,  # measured 10.7 (over-bright photo +15 %): target unmet
+    "acne": 10.5,  # measured 9.6 (JPEG q70): target unmet
+    "redness": 8.0,  # measured 7.1 (over-bright photo +15 %): target unmet
+    "spots": 7.5,  # measured 6.6 (rotation -10°): target unmet
+    "texture": 6.5,  # measured 5.6 (JPEG q70): target unmet
 }
 MAX_TONE_GAP: dict[Concern, float] = {
     **dict.fromkeys(CONCERNS, TARGET_TONE_GAP),
-    "spots": 0.50,  # measured 0.45: target unmet
-    "wrinkles": 1.20,  # measured 1.13: target unmet
-    "pores": 1.20,  # measured 1.16: target unmet
-    "texture": 1.70,  # measured 1.65: target unmet
+    "spots": 0.60,  # measured 0.54: target unmet
+    "wrinkles": 0.62,  # measured 0.56: target unmet
+    "pores": 1.30,  # measured 1.21: target unmet
+    "texture": 1.50,  # measured 1.43: target unmet
 }
 
 
@@ -55,9 +58,17 @@ def behaviour() -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("concern", CONCERNS)
-def test_score_rank_follows_injected_severity(behaviour: dict[str, Any], concern: Concern) -> None:
-    assert behaviour["sweep"][concern]["spearman"] >= MIN_SPEARMAN[concern]
-    assert MIN_SPEARMAN[concern] <= TARGET_SPEARMAN
+def test_score_rises_with_injected_severity_for_every_face_and_tone(
+    behaviour: dict[str, Any], concern: Concern
+) -> None:
+    assert behaviour["sweep"][concern]["spearman_within_face"] >= TARGET_SPEARMAN
+
+
+@pytest.mark.parametrize("concern", CONCERNS)
+def test_score_rank_follows_injected_severity_across_people_and_tones(
+    behaviour: dict[str, Any], concern: Concern
+) -> None:
+    assert behaviour["sweep"][concern]["spearman"] >= MIN_SPEARMAN_POOLED[concern]
 
 
 @pytest.mark.parametrize("concern", CONCERNS)
