@@ -77,7 +77,12 @@ class QualityMeasures(_Frozen):
     faces_found: int
     face_width_px: float = Field(description="Width of the detected face box in pixels")
     face_fraction: float = Field(description="Face box width / image width")
-    sharpness: float = Field(description="Variance of the Laplacian on the face, 256-px scale")
+    sharpness: float = Field(
+        description=(
+            "4 x the smallest variance of the second difference along 0/45/90/135 degrees of the"
+            " grey face at 256 px wide (low when blurred in any direction)"
+        )
+    )
     brightness_l: float = Field(description="Median L* of the face, 0-100")
     clipped_fraction: float = Field(description="Share of face pixels at or near white")
     dark_fraction: float = Field(description="Share of face pixels near black")
