@@ -83,6 +83,7 @@ class FaceMaps:
     band: NDArray[np.float32]
     smooth: NDArray[np.float32]
     face_lab: tuple[float, float, float]
+    unclipped: NDArray[np.bool_]
 
 
 def to_lab(rgb: NDArray[np.uint8]) -> NDArray[np.float32]:
@@ -158,7 +159,15 @@ def compute_maps(rgb: NDArray[np.uint8], skin: NDArray[np.bool_]) -> FaceMaps:
         band=_blur(lightness, 2.0) - _blur(lightness, 8.0),
         smooth=smooth,
         face_lab=(face_l, face_a, face_b),
+        unclipped=_unclipped(rgb),
     )
+
+
+def _unclipped(rgb: NDArray[np.uint8]) -> NDArray[np.bool_]:
+    """Pixels (and their neighbours) that did not saturate: only they show fine detail."""
+    clipped = (rgb.max(axis=2) >= 248).astype(np.uint8)
+    grown = cv2.dilate(clipped, np.ones((3, 3), np.uint8))
+    return np.asarray(grown == 0)
 
 
 def _fraction(values: NDArray[np.float32], threshold: float) -> float:
@@ -175,8 +184,13 @@ def _region_row(
     lightness = lab[:, 0] * (contrast_scale(face_l))
     red, yellow = lab[:, 1], lab[:, 2]
     region_lab = np.median(lab, axis=0)
-    spot = maps.spot[mask]
-    pore = maps.pore[mask]
+    # Saturated pixels have lost fine detail: the spot, pore and texture statistics skip them,
+    # so over-exposure changes those scores less (colour, acne, ridges and shine keep them).
+    detail = mask & maps.unclipped
+    if detail.sum() < 0.5 * mask.sum():
+        detail = mask
+    spot = maps.spot[detail]
+    pore = maps.pore[detail]
     acne = maps.acne[mask]
     ridge_fine = maps.ridge_fine[mask]
     ridge_coarse = maps.ridge_coarse[mask]
@@ -184,7 +198,7 @@ def _region_row(
     shine = lightness - np.median(lightness)
     glossy = shine * (chroma < np.median(chroma))
     top = np.sort(shine)[-max(1, shine.size // 20) :]
-    smooth = maps.smooth[mask]
+    smooth = maps.smooth[detail]
     return [
         float(region_lab[1] / max(region_lab[2], 1.0)),
         float(region_lab[1] - face_a) / chroma_unit,
@@ -209,7 +223,7 @@ def _region_row(
         float(region_lab[0] - cheek_lab[0]) * (contrast_scale(face_l)),
         float(region_lab[1] - cheek_lab[1]) / chroma_unit,
         float(region_lab[2] - cheek_lab[2]) / chroma_unit,
-        float(np.std(maps.band[mask])),
+        float(np.std(maps.band[detail])),
         float(np.std(smooth[:, 0])),
         float(np.std(smooth[:, 1])) / chroma_unit,
         float(np.std(smooth[:, 2])) / chroma_unit,
