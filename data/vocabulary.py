@@ -5,7 +5,10 @@ Left/right are the person's own left and right (a mirror-free convention).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Literal
+
+import numpy as np
 
 Concern = Literal[
     "redness", "spots", "wrinkles", "pores", "acne", "oiliness", "dark_circles", "texture"
@@ -47,3 +50,14 @@ PRIMARY_REGIONS: dict[Concern, tuple[Region, ...]] = {
 }
 T_ZONE: tuple[Region, ...] = ("forehead", "nose", "chin")
 U_ZONE: tuple[Region, ...] = ("left_cheek", "right_cheek")
+
+
+def primary_mean(values: Mapping[Region, float], concern: Concern) -> float:
+    """Face-level value of a concern from per-region values.
+
+    The mean over the concern's primary regions present in ``values``; over all regions when
+    none of them is; 0 when ``values`` is empty. Scores, labels and metrics all use this rule.
+    """
+    primary = [float(values[r]) for r in PRIMARY_REGIONS[concern] if r in values]
+    pool = primary or [float(v) for v in values.values()]
+    return float(np.mean(pool)) if pool else 0.0

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from data.vocabulary import CONCERNS, PRIMARY_REGIONS, Concern
+from data.vocabulary import CONCERNS, Concern, primary_mean
 from models.heads import SkinHeads
 from models.measurement import FaceMeasurement, FaceMeasurer
 from models.overlays import render_overlays
@@ -30,16 +30,14 @@ def _file_digest(path: Path) -> str:
 def concern_scores(
     measurement: FaceMeasurement, region_scores: dict[Concern, NDArray[np.float32]]
 ) -> dict[Concern, ConcernScore]:
-    """Face score per concern = mean of its primary regions' scores (all regions if none)."""
+    """Face score per concern: ``primary_mean`` of its region scores."""
     scores: dict[Concern, ConcernScore] = {}
     for concern in CONCERNS:
         per_region = {
             region: round(float(value), 1)
             for region, value in zip(measurement.regions, region_scores[concern], strict=True)
         }
-        primary = [per_region[r] for r in PRIMARY_REGIONS[concern] if r in per_region]
-        pool = primary or list(per_region.values())
-        face = float(np.mean(pool)) if pool else 0.0
+        face = primary_mean(per_region, concern)
         scores[concern] = ConcernScore(score=round(face, 1), regions=per_region)
     return scores
 

@@ -54,6 +54,12 @@ class HeadsManifest:
         )
 
 
+def write_manifest(directory: Path, manifest: dict[str, Any]) -> None:
+    """Write ``manifest.json`` into a heads folder (UTF-8, indented)."""
+    text = json.dumps(manifest, indent=2, ensure_ascii=False)
+    (directory / MANIFEST).write_text(text, encoding="utf-8")
+
+
 class SkinHeads:
     """Loads the per-concern ONNX heads once and scores region feature rows.
 

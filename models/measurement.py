@@ -53,17 +53,12 @@ def _to_photo(
     return np.asarray(warped, dtype=bool)
 
 
-def _width(detection: FaceDetection) -> float:
-    return float(detection.box[2] - detection.box[0])
-
-
 def counted_faces(detections: list[FaceDetection]) -> list[FaceDetection]:
     """Faces that count for the one-face rule, largest first."""
-    ordered = sorted(detections, key=_width, reverse=True)
+    ordered = sorted(detections, key=lambda d: d.width, reverse=True)
     if not ordered:
         return []
-    largest = _width(ordered[0])
-    return [d for d in ordered if _width(d) >= SECOND_FACE_MIN_RATIO * largest]
+    return [d for d in ordered if d.width >= SECOND_FACE_MIN_RATIO * ordered[0].width]
 
 
 class FaceMeasurer:

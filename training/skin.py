@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import shutil
 import tempfile
@@ -20,7 +19,7 @@ from onnxmltools.convert.common.data_types import FloatTensorType
 from data.photos import shipped_photos
 from data.vocabulary import CONCERNS
 from models.analyzer import HEADS_DIR, SkinAnalyzer
-from models.heads import MANIFEST, SkinHeads
+from models.heads import MANIFEST, SkinHeads, write_manifest
 from models.measurement import FaceMeasurer
 from models.measures import FEATURE_NAMES
 from skinlab.errors import InvalidInput
@@ -97,7 +96,7 @@ def export_heads(
             zipmap=False,
         )
         (directory / f"{concern}.onnx").write_bytes(onnx_model.SerializeToString())
-    (directory / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False), "utf-8")
+    write_manifest(directory, manifest)
     exported = SkinHeads(directory).predict(check)
     reference = predict_heads(heads, check)
     gap = max(float(np.max(np.abs(exported[c] - reference[:, i]))) for i, c in enumerate(CONCERNS))
@@ -208,7 +207,7 @@ def train_skin_heads(
         staged = Path(scratch) / HEADS_DIR
         gap = export_heads(heads, staged, manifest, test.features[:2000])
         manifest["onnx_parity_max_abs"] = gap
-        (staged / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False), "utf-8")
+        write_manifest(staged, manifest)
         if target.exists():
             shutil.rmtree(target)
         shutil.copytree(staged, target)
@@ -217,7 +216,7 @@ def train_skin_heads(
         analyzer = SkinAnalyzer(settings.models_dir, settings, heads_dir=target)
         behaviour = evaluate_analyzer(analyzer, test_photos, shipped_photos("invariance"))
         manifest["behaviour"] = behaviour
-        (target / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False), "utf-8")
+        write_manifest(target, manifest)
         write_skin_model_card(target, manifest, behaviour)
     if track:
         from training.tracking import log_skin_run

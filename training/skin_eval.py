@@ -21,7 +21,7 @@ from scipy.stats import spearmanr
 
 from data.augment import Perturbation, apply_perturbation
 from data.photos import load_rgb
-from data.vocabulary import CONCERNS, PRIMARY_REGIONS, Concern, Region
+from data.vocabulary import CONCERNS, Concern, primary_mean
 from models.analyzer import SkinAnalyzer
 from models.results import QualityReport
 from training.skin_dataset import SampleSpec, SourceFace, prepare_sources, render
@@ -52,11 +52,6 @@ class SweepPoint:
     score: float
 
 
-def _face_label(labels: dict[Concern, dict[Region, float]], concern: Concern) -> float:
-    values = [labels[concern][r] for r in PRIMARY_REGIONS[concern] if r in labels[concern]]
-    return float(np.mean(values)) if values else 0.0
-
-
 def severity_sweep(
     analyzer: SkinAnalyzer, sources: list[SourceFace], *, seed: int = 7
 ) -> list[SweepPoint]:
@@ -71,8 +66,8 @@ def severity_sweep(
                     )
                     image, labels = render(spec, source)
                     measurement = analyzer.measurer.measure(image)
-                    # Held-out faces include upscaled small ones the photo gate would refuse;
-                    # the sweep tests the skin scores, the gate has its own tests.
+                    # The sweep tests the skin scores of painted faces; a heavily painted face
+                    # may trip the photo gate, which has its own tests.
                     result = analyzer.score(measurement, QualityReport(ok=True))
                     points.append(
                         SweepPoint(
@@ -80,7 +75,7 @@ def severity_sweep(
                             severity=severity,
                             ita_deg=ita,
                             source=source.name,
-                            label=_face_label(labels, concern),
+                            label=primary_mean(labels[concern], concern),
                             score=result.scores[concern].score,
                         )
                     )

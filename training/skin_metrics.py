@@ -8,7 +8,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.stats import spearmanr
 
-from data.vocabulary import CONCERNS, PRIMARY_REGIONS
+from data.vocabulary import CONCERNS, primary_mean
 from training.skin_dataset import SkinTable
 
 # ITA° bounds of the lightest and darkest groups compared for fairness (very light/light vs
@@ -20,7 +20,7 @@ DARK_ITA = 10.0
 def face_level(
     table: SkinTable, predictions: NDArray[np.float32]
 ) -> tuple[NDArray[np.float32], NDArray[np.float32], NDArray[np.float32]]:
-    """Per-sample face labels and scores: the mean over each concern's primary regions.
+    """Per-sample face labels and scores, each the ``primary_mean`` of its region rows.
 
     Returns
     -------
@@ -35,11 +35,12 @@ def face_level(
     for row, sample in enumerate(samples):
         rows = table.sample == sample
         ita[row] = table.ita_deg[rows][0]
+        names = regions[rows]
         for column, concern in enumerate(CONCERNS):
-            primary = rows & np.isin(regions, PRIMARY_REGIONS[concern])
-            pick = primary if primary.any() else rows
-            labels[row, column] = table.labels[pick, column].mean()
-            scores[row, column] = predictions[pick, column].mean()
+            truth = dict(zip(names, table.labels[rows, column], strict=True))
+            guess = dict(zip(names, predictions[rows, column], strict=True))
+            labels[row, column] = primary_mean(truth, concern)
+            scores[row, column] = primary_mean(guess, concern)
     return labels, scores, ita
 
 
