@@ -13,15 +13,18 @@ import anyio.to_thread
 from fastapi import FastAPI
 
 import skinlab
+from formulations.catalog import load_catalog
+from formulations.index import catalog_index
 from serving.analyzer_state import AnalyzerLoader, AnalyzerState, load_skin_analyzer
 from serving.errors import install_error_handlers
 from serving.logging import RequestContextMiddleware, configure_logging
-from serving.routes import analyze, health, users
+from serving.routes import analyze, formulate, health, users
 from skinlab.db import make_engine, make_sessionmaker, upgrade_database
 from skinlab.settings import Settings, get_settings
 
 DESCRIPTION = """\
-Skin test for face photos: scores per concern and region, skin tone and type.
+Skin test for face photos (scores per concern and region, skin tone and type) and custom
+formulas solved from a 1000+ module catalog into a base (SKUs with label and compounding sheet).
 
 Errors always look like `{"error": {"code", "message", "message_zh", "hint", "details"?}}`.
 Send `X-Request-ID` to trace a request; every response echoes it.
@@ -65,9 +68,13 @@ def create_app(
     app.state.settings = settings
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.analyzer_state = AnalyzerState()
+    # The catalog is data, not a model: load and index it now so a bad catalog fails start-up.
+    app.state.catalog = load_catalog(settings.catalog_dir)
+    catalog_index(app.state.catalog)
     install_error_handlers(app)
     app.add_middleware(RequestContextMiddleware)
     app.include_router(health.router)
     app.include_router(analyze.router)
+    app.include_router(formulate.router)
     app.include_router(users.router)
     return app

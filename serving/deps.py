@@ -12,6 +12,7 @@ from typing import Annotated, cast
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
 
+from formulations.catalog import Catalog
 from serving.analyzer_state import Analyzer, AnalyzerState
 from skinlab.settings import Settings
 
@@ -42,3 +43,11 @@ SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 SessionDep = Annotated[Session, Depends(get_session)]
 AnalyzerStateDep = Annotated[AnalyzerState, Depends(get_analyzer_state)]
 AnalyzerDep = Annotated[Analyzer, Depends(get_analyzer)]
+
+
+def get_catalog(request: Request) -> Catalog:
+    """The formulation catalog loaded at start-up."""
+    return cast(Catalog, request.app.state.catalog)
+
+
+CatalogDep = Annotated[Catalog, Depends(get_catalog)]

@@ -12,6 +12,8 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 from data.records import USER_ID_RULE, AnalysisRecord, is_valid_user_id
+from formulations.issue import Issued
+from formulations.result import Formula
 from models.results import Concern, SkinAnalysis
 
 _CONSENT_WORDS = frozenset({"true", "1", "yes", "y", "on"})
@@ -114,9 +116,8 @@ class VersionInfo(BaseModel):
     version: str
     model_version: str | None = Field(description="None while the models are loading")
     models: dict[str, str] = Field(description="Model name -> version or content hash")
-    catalog_version: str | None = Field(
-        default=None, description="Formulation catalog version; None until it ships"
-    )
+    catalog_version: str = Field(description="Formulation catalog version (content hash)")
+    solver_version: str = Field(description="The MILP solver behind /formulate")
 
 
 class Health(BaseModel):
@@ -186,3 +187,38 @@ def history_item(record: AnalysisRecord, previous: AnalysisRecord | None) -> Ana
 def analysis_json(analysis: AnalysisPublic) -> dict[str, Any]:
     """The JSON document for one analysis, shared by the API and ``skinlab analyze``."""
     return analysis.model_dump(mode="json")
+
+
+class FormulateResponse(BaseModel):
+    """A solved, checked and issued formula."""
+
+    sku: str
+    new_sku: bool = Field(description="True when this request created the SKU")
+    issuance_id: int
+    formula: Formula
+    timing_ms: dict[str, float]
+
+
+class SkuPublic(BaseModel):
+    """A SKU as stored: the formula as first issued."""
+
+    code: str
+    created_at: datetime
+    catalog_version: str
+    issuances: int = Field(description="How many times it was issued (up to 1000 counted)")
+    formula: dict[str, Any]
+
+
+def formulate_response(issued: Issued) -> FormulateResponse:
+    """The response body of an issued formula (also printed by ``skinlab formulate``)."""
+    return FormulateResponse(
+        sku=issued.sku,
+        new_sku=issued.new_sku,
+        issuance_id=issued.issuance_id,
+        formula=issued.formula,
+        timing_ms={
+            "total": round(issued.timings.total * 1000, 3),
+            "solve": round(issued.timings.solve * 1000, 3),
+            "build": round(issued.timings.build * 1000, 3),
+        },
+    )

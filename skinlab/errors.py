@@ -104,6 +104,31 @@ class NotFound(SkinlabError):
     message_zh = "未找到。"
 
 
+class InfeasibleFormula(SkinlabError):
+    """No formula satisfies the request; ``details`` name the conflicts and the relaxations."""
+
+    status = 422
+    code = "INFEASIBLE_FORMULA"
+    message = "No safe formula meets all of these requirements."
+    message_zh = "没有同时满足这些要求的安全配方。"
+
+
+class UnknownSku(SkinlabError):
+    status = 404
+    code = "UNKNOWN_SKU"
+    message = "No SKU has this code."
+    message_zh = "没有这个SKU编码。"
+
+
+class CatalogInvalid(SkinlabError):
+    """The ingredient catalog on disk breaks its schema or its rules (a deployment error)."""
+
+    status = 500
+    code = "CATALOG_INVALID"
+    message = "The ingredient catalog is invalid."
+    message_zh = "原料目录无效。"
+
+
 class ModelUnavailable(SkinlabError):
     status = 503
     code = "MODEL_UNAVAILABLE"

@@ -64,6 +64,17 @@ class Settings(BaseSettings):
     max_roll_deg: float = 20.0
     min_detection_score: float = 0.6
 
+    # Formulation (formulations/): at most this many modules per formula, irritation budgets in
+    # irritation points (sum over actives of irritation 0-5 x dose / top of use range), and the
+    # retail price as a multiple of the materials cost (for price caps).
+    catalog_dir: Path | None = None
+    formulation_max_modules: int = Field(default=4, ge=1, le=8)
+    irritation_budget: float = 6.0
+    irritation_budget_sensitive: float = 3.0
+    price_markup: float = Field(default=6.0, gt=0)
+    solver_time_limit_s: float = Field(default=5.0, gt=0)
+    candidates_per_benefit: int = Field(default=4, ge=1)
+
     log_level: str = "INFO"
     log_json: bool = True
 

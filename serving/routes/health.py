@@ -8,7 +8,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 import skinlab
-from serving.deps import AnalyzerStateDep, SessionDep
+from formulations.solver import SOLVER_NAME, SOLVER_VERSION
+from serving.deps import AnalyzerStateDep, CatalogDep, SessionDep
 from serving.schemas import Health, Readiness, VersionInfo
 
 router = APIRouter(tags=["health"])
@@ -37,12 +38,13 @@ def readyz(state: AnalyzerStateDep, session: SessionDep) -> JSONResponse:
 
 
 @router.get("/version")
-def version(state: AnalyzerStateDep) -> VersionInfo:
+def version(state: AnalyzerStateDep, catalog: CatalogDep) -> VersionInfo:
     """The service version and the version of every model behind the answers."""
     analyzer = state.analyzer
     return VersionInfo(
         version=skinlab.__version__,
         model_version=analyzer.model_version if analyzer else None,
         models=analyzer.versions() if analyzer else {},
-        catalog_version=None,  # the formulation catalog does not ship yet
+        catalog_version=catalog.version,
+        solver_version=f"{SOLVER_NAME} {SOLVER_VERSION}",
     )

@@ -14,6 +14,7 @@ from data.records import (
     erase_user,
     user_analyses,
 )
+from formulations.registry import forget_user_needs
 from serving.deps import SessionDep, SettingsDep
 from serving.errors import UserNotFound
 from serving.schemas import AnalysisList, DeleteResult, ErrorBody, UserId, history_item
@@ -47,6 +48,9 @@ def list_user_analyses(
 @router.delete("/{user_id}", responses={404: {"model": ErrorBody}})
 def delete_user(user_id: UserIdPath, session: SessionDep, settings: SettingsDep) -> DeleteResult:
     """Erase a user: their consents, analyses and raw photos (PIPL right to deletion)."""
+    # Issued SKUs stay (what was compounded is an audit record) but lose the person and their
+    # skin scores: the FK sets user_id to NULL and the needs are dropped first.
+    forget_user_needs(session, user_id)
     erasure = erase_user(session, user_id)
     if erasure is None:
         raise UserNotFound()

@@ -70,7 +70,8 @@ def test_version_names_service_and_model_versions(client: TestClient) -> None:
     assert body["version"]
     assert body["model_version"] == "fake-1"
     assert body["models"] == {"skin_model": "fake-1", "face_detector": "0123abcd"}
-    assert body["catalog_version"] is None
+    assert body["catalog_version"].startswith("cat-")
+    assert body["solver_version"].startswith("HiGHS ")
 
 
 @pytest.mark.parametrize(

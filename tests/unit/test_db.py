@@ -9,6 +9,7 @@ import pytest
 from alembic import command
 from sqlalchemy import func, inspect, select, text
 
+import formulations.registry  # noqa: F401  (registers the SKU tables)
 from data.records import (
     AnalysisRecord,
     ConsentRecord,
@@ -20,7 +21,7 @@ from data.records import (
 from skinlab.db import Base, alembic_config, make_engine, make_sessionmaker, upgrade_database
 from skinlab.settings import Settings
 
-TABLES = {"users", "consents", "analyses"}
+TABLES = {"users", "consents", "analyses", "skus", "sku_issuances"}
 
 
 def _add_user_with_history(settings: Settings, user_id: str = "wx_1") -> None:

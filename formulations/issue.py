@@ -1,0 +1,70 @@
+"""Issue a formula: solve it, register its SKU and record who it was issued to, in one step.
+
+The API and the ``skinlab formulate`` command both go through ``issue_formula``, so they return
+the same formula and SKU for the same needs and write the same records.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from formulations.analysis_link import needs_with_analysis
+from formulations.catalog import Catalog
+from formulations.engine import Timings, formulate
+from formulations.needs import FormulationNeeds
+from formulations.problem import FormulationPolicy
+from formulations.registry import record_issuance, register_sku
+from formulations.result import Formula
+from formulations.sku import formula_hash, normal_form
+
+
+@dataclass(frozen=True)
+class Issued:
+    """A formula, its SKU (new or existing) and the issuance row written for it."""
+
+    formula: Formula
+    sku: str
+    new_sku: bool
+    issuance_id: int
+    timings: Timings
+
+
+def issue_formula(
+    session: Session,
+    catalog: Catalog,
+    needs: FormulationNeeds,
+    policy: FormulationPolicy,
+    *,
+    source: str,
+) -> Issued:
+    """Solve ``needs``, register the SKU and record the issuance (committed).
+
+    Raises the errors of ``needs_with_analysis`` and ``formulate``; nothing is written then.
+    """
+    filled, skin_model = needs_with_analysis(session, needs)
+    formula, timings = formulate(catalog, filled, policy, skin_model_version=skin_model)
+    normal = normal_form(
+        formula.base.id,
+        [m.id for m in formula.modules],
+        formula.ph,
+        {line.id: line.pct for line in formula.ingredients},
+    )
+    body = formula.model_dump(mode="json")
+    record, created = register_sku(
+        session, code=formula.sku, formula_hash=formula_hash(normal), formula=body
+    )
+    issuance = record_issuance(
+        session,
+        code=record.code,
+        user_id=filled.user_id,
+        analysis_id=filled.analysis_id,
+        store_id=filled.store_id,
+        source=source,
+        bottle_ml=filled.bottle_ml,
+        needs=filled.model_dump(mode="json", exclude={"out_of_stock"}),
+        versions=body["versions"],
+    )
+    session.commit()
+    return Issued(formula, record.code, created, issuance.id, timings)

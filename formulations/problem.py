@@ -1,0 +1,310 @@
+"""From a request to a solvable problem: resolve the needs, filter and prune the candidates.
+
+``resolve_request`` checks the needs against the catalog (unknown or prohibited ingredients,
+contradictions) and turns them into hard rules. ``select_candidates`` drops every module or base
+a hard rule excludes outright, remembering why, then keeps the strongest modules for each needed
+benefit (the pruning that keeps a 1000-module catalog fast; see ``PRUNING_RULE``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+from formulations.catalog import Catalog
+from formulations.index import BENEFITS, PHASES, CatalogIndex, catalog_index
+from formulations.needs import EXCLUDED_FLAGS, FormulationNeeds, benefit_weights
+from formulations.schema import Market
+from formulations.scoring import COST_PENALTY, IRRITATION_PENALTY
+from skinlab.errors import InvalidInput
+from skinlab.settings import Settings
+
+ACIDIC_BELOW = 4.5
+PRUNING_RULE = (
+    "the best dose of the {n} module families (same actives and carrier) that add most to "
+    "each needed benefit in each phase and pH class, that best meet what is left along greedy "
+    "paths, that are best overall, and that contain each required ingredient"
+)
+
+
+@dataclass(frozen=True)
+class FormulationPolicy:
+    """The brand's standing rules (from settings)."""
+
+    max_modules: int = 4
+    irritation_budget: float = 6.0
+    irritation_budget_sensitive: float = 3.0
+    price_markup: float = 6.0
+    candidates_per_benefit: int = 4
+    time_limit_s: float = 5.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> FormulationPolicy:
+        """The policy the settings describe."""
+        return cls(
+            max_modules=settings.formulation_max_modules,
+            irritation_budget=settings.irritation_budget,
+            irritation_budget_sensitive=settings.irritation_budget_sensitive,
+            price_markup=settings.price_markup,
+            candidates_per_benefit=settings.candidates_per_benefit,
+            time_limit_s=settings.solver_time_limit_s,
+        )
+
+
+@dataclass(frozen=True)
+class Request:
+    """Needs resolved into hard rules and objective weights."""
+
+    needs: FormulationNeeds
+    weights: NDArray[np.float64]  # (n_benefits,) in BENEFITS order
+    markets: tuple[Market, ...]
+    max_modules: int
+    irritation_budget: float
+    cost_cap_per_kg: float | None
+    banned_flags: frozenset[str]
+    avoid: frozenset[str]
+    include: tuple[tuple[str, float], ...]
+    out_of_stock: frozenset[str]
+    base_ids: tuple[str, ...]
+
+
+@dataclass
+class Candidates:
+    """Rows of the catalog index the model is built on, and why strong modules were dropped."""
+
+    bases: NDArray[np.int64]
+    modules: NDArray[np.int64]
+    excluded: dict[str, str] = field(default_factory=dict)  # module id -> reason (strong ones)
+    pruned: int = 0
+
+
+def resolve_request(
+    catalog: Catalog, needs: FormulationNeeds, policy: FormulationPolicy
+) -> Request:
+    """Check the needs against the catalog and derive the hard rules.
+
+    Raises
+    ------
+    InvalidInput
+        Codes ``UNKNOWN_INGREDIENT``, ``PROHIBITED_INGREDIENT``, ``UNKNOWN_BASE``,
+        ``UNKNOWN_MODULE`` or ``CONTRADICTORY_NEEDS``, naming the offending values.
+    """
+    avoid = frozenset(_ingredient_id(catalog, name, allow_prohibited=True) for name in needs.avoid)
+    include = tuple(
+        (_ingredient_id(catalog, item.ingredient, allow_prohibited=False), item.min_pct or 0.0)
+        for item in needs.include
+    )
+    banned = frozenset().union(*(EXCLUDED_FLAGS[e] for e in needs.exclusions))
+    for ingredient_id, _ in include:
+        ingredient = catalog.ingredients[ingredient_id]
+        clash = []
+        if ingredient_id in avoid:
+            clash.append("it is also in the allergy/avoid list")
+        if banned & set(ingredient.flags):
+            clash.append(f"it is {sorted(banned & set(ingredient.flags))} and that is excluded")
+        if needs.pregnancy_safe and "pregnancy_caution" in ingredient.flags:
+            clash.append("it is not pregnancy-safe")
+        if clash:
+            raise InvalidInput(
+                f"{ingredient.inci} is required but {'; '.join(clash)}.",
+                code="CONTRADICTORY_NEEDS",
+                message_zh=f"要求添加{ingredient.name_zh}，但它与其他要求冲突。",
+                details={"ingredient": ingredient_id, "conflicts": clash},
+            )
+    base_ids = _allowed_bases(catalog, needs)
+    unknown_modules = sorted(set(needs.out_of_stock) - set(catalog.modules))
+    if unknown_modules:
+        raise InvalidInput(
+            f"Unknown module id(s) in out_of_stock: {unknown_modules[:5]}",
+            code="UNKNOWN_MODULE",
+            message_zh="缺货清单中有未知的模块编号。",
+            details={"unknown": unknown_modules[:50]},
+        )
+    budget = policy.irritation_budget_sensitive if needs.sensitive else policy.irritation_budget
+    cost_cap = None
+    if needs.price_cap_rmb is not None:
+        cost_cap = needs.price_cap_rmb / policy.price_markup / (needs.bottle_ml / 1000)
+    weights = benefit_weights(needs)
+    return Request(
+        needs=needs,
+        weights=np.array([weights.get(b, 0.0) for b in BENEFITS]),
+        markets=tuple(sorted(set(needs.markets))),
+        max_modules=min(needs.max_modules or policy.max_modules, policy.max_modules),
+        irritation_budget=budget,
+        cost_cap_per_kg=cost_cap,
+        banned_flags=banned,
+        avoid=avoid,
+        include=include,
+        out_of_stock=frozenset(needs.out_of_stock),
+        base_ids=base_ids,
+    )
+
+
+def select_candidates(
+    catalog: Catalog, request: Request, policy: FormulationPolicy, *, prune: bool = True
+) -> Candidates:
+    """The bases and modules a formula may use, strongest first within the pruning budget."""
+    index = catalog_index(catalog)
+    banned_columns = _banned_columns(index, request)
+    base_rows = np.array([index.base_ids.index(b) for b in request.base_ids], dtype=np.int64)
+    base_ok = ~(index.base_composition[base_rows][:, banned_columns] > 0).any(axis=1)
+    base_rows = base_rows[base_ok]
+    value = module_values(index, request)
+    reasons = _module_exclusions(catalog, index, request, banned_columns, base_rows)
+    allowed = np.array([reason is None for reason in reasons])
+    strong = np.argsort(-value, kind="stable")[: 3 * policy.candidates_per_benefit]
+    excluded = {index.module_ids[i]: str(reasons[i]) for i in strong if reasons[i] is not None}
+    rows = np.flatnonzero(allowed)
+    if not prune:
+        return Candidates(base_rows, rows, excluded)
+    n = policy.candidates_per_benefit
+    family = index.module_family[rows]
+    keep: set[int] = set()
+
+    def best_families(gain: NDArray[np.float64], among: NDArray[np.bool_] | None = None) -> None:
+        """Keep the best dose of each of the ``n`` families with the highest ``gain``."""
+        picked: set[int] = set()
+        for position in np.argsort(-gain, kind="stable"):
+            if among is not None and not among[position]:
+                continue
+            if family[position] not in picked:
+                picked.add(int(family[position]))
+                keep.add(int(rows[position]))
+                if len(picked) == n:
+                    break
+
+    # Diversity: the best families in every phase and pH class, since the strongest module of
+    # one kind is often ruled out by room, pH or the irritation budget.
+    kinds = index.module_phase[rows] * 2 + (index.module_ph[rows, 1] < ACIDIC_BELOW)
+    for k, weight in enumerate(request.weights):
+        if weight > 0:
+            gain = weight * index.module_benefits[rows, k] - _penalty(index, rows)
+            for kind in np.unique(kinds):
+                best_families(gain, among=kinds == kind)
+    # Residual needs along greedy paths: once the strongest modules meet most of a need, the
+    # best companion is whatever meets what is left (often a weak module on its own).
+    for first in np.argsort(-value[rows], kind="stable")[: request.max_modules]:
+        met = np.minimum(index.module_benefits[rows[first]], 1.0)
+        for _ in range(request.max_modules - 1):
+            residual = np.maximum(1.0 - met, 0.0)
+            gain = np.minimum(index.module_benefits[rows], residual) @ request.weights
+            gain -= _penalty(index, rows)
+            best_families(gain)
+            met = met + index.module_benefits[rows[int(np.argmax(gain))]]
+    best_families(value[rows])
+    for ingredient_id, min_pct in request.include:
+        dose = index.module_composition[rows, index.column(ingredient_id)]
+        best_families(value[rows], among=dose >= max(min_pct, 1e-12))
+    kept = np.array(sorted(keep), dtype=np.int64)
+    return Candidates(base_rows, kept, excluded, pruned=len(rows) - len(kept))
+
+
+def module_values(index: CatalogIndex, request: Request) -> NDArray[np.float64]:
+    """Each module's stand-alone value for this request: weighted benefits less penalties."""
+    rows = np.arange(len(index.module_ids))
+    gains = np.minimum(index.module_benefits, 1.0) @ request.weights
+    return np.asarray(gains - _penalty(index, rows), dtype=np.float64)
+
+
+def _penalty(index: CatalogIndex, rows: NDArray[np.int64]) -> NDArray[np.float64]:
+    return np.asarray(
+        IRRITATION_PENALTY * index.module_irritation[rows]
+        + COST_PENALTY * index.module_cost[rows] / 1000,
+        dtype=np.float64,
+    )
+
+
+def _banned_columns(index: CatalogIndex, request: Request) -> NDArray[np.bool_]:
+    banned = np.array([i in request.avoid for i in index.ingredient_ids])
+    for flag in request.banned_flags:
+        if flag in index.flags:
+            banned |= index.flags[flag]
+    if request.needs.pregnancy_safe and "pregnancy_caution" in index.flags:
+        banned |= index.flags["pregnancy_caution"]
+    return banned
+
+
+def _module_exclusions(
+    catalog: Catalog,
+    index: CatalogIndex,
+    request: Request,
+    banned_columns: NDArray[np.bool_],
+    base_rows: NDArray[np.int64],
+) -> list[str | None]:
+    """Why each module cannot be used at all (``None`` when it can)."""
+    if len(base_rows) == 0:
+        return ["no base is available" for _ in index.module_ids]
+    legal = np.min([index.legal_max[m][base_rows] for m in request.markets], axis=0)
+    cap = np.minimum(legal, index.use_max).max(axis=0)  # most lenient allowed base
+    capacity = index.base_capacity[base_rows].max(axis=0)
+    ph_low, ph_high = index.base_ph[base_rows, 0].min(), index.base_ph[base_rows, 1].max()
+    reasons: list[str | None] = []
+    for row, module_id in enumerate(index.module_ids):
+        composition = index.module_composition[row]
+        present = composition > 0
+        reason: str | None = None
+        if module_id in request.out_of_stock:
+            reason = "out of stock in this store"
+        elif (present & banned_columns).any():
+            names = [index.ingredient_ids[j] for j in np.flatnonzero(present & banned_columns)]
+            reason = f"contains {', '.join(names)}, which this person avoids or must not use"
+        elif (composition > cap + 1e-9).any():
+            names = [index.ingredient_ids[j] for j in np.flatnonzero(composition > cap + 1e-9)]
+            reason = f"{', '.join(names)} over the limit for these products and markets"
+        elif index.module_inclusion[row] > capacity[index.module_phase[row]] + 1e-9:
+            reason = f"needs more {PHASES[index.module_phase[row]]}-phase room than the base has"
+        elif index.module_irritation[row] > request.irritation_budget + 1e-9:
+            reason = "too irritating on its own for this person's irritation budget"
+        elif index.module_ph[row, 0] > ph_high or index.module_ph[row, 1] < ph_low:
+            reason = "its pH window does not overlap any allowed base"
+        reasons.append(reason)
+    return reasons
+
+
+def _ingredient_id(catalog: Catalog, name: str, *, allow_prohibited: bool) -> str:
+    ingredient = catalog.find_ingredient(name)
+    if ingredient is not None:
+        return ingredient.id
+    prohibited = catalog.find_prohibited(name)
+    if prohibited is not None:
+        if allow_prohibited:
+            return prohibited.id
+        raise InvalidInput(
+            f"{prohibited.inci} is prohibited in cosmetics and can never be added: "
+            f"{prohibited.reason}",
+            code="PROHIBITED_INGREDIENT",
+            message_zh=f"{prohibited.name_zh}是化妆品禁用原料，不能添加。",
+            details={"ingredient": prohibited.id, "sources": prohibited.sources},
+        )
+    raise InvalidInput(
+        f"Unknown ingredient {name!r}: give a catalog id, INCI name, Chinese name or CAS number.",
+        code="UNKNOWN_INGREDIENT",
+        message_zh=f"未知原料“{name}”：请使用目录中的编号、INCI名、中文名或CAS号。",
+        details={"ingredient": name},
+    )
+
+
+def _allowed_bases(catalog: Catalog, needs: FormulationNeeds) -> tuple[str, ...]:
+    if needs.base_id is not None:
+        base = catalog.bases.get(needs.base_id)
+        if base is None:
+            raise InvalidInput(
+                f"Unknown base {needs.base_id!r}; known bases: {sorted(catalog.bases)}",
+                code="UNKNOWN_BASE",
+                message_zh=f"未知基底“{needs.base_id}”。",
+                details={"known": sorted(catalog.bases)},
+            )
+        if needs.product_type is not None and base.product_type != needs.product_type:
+            raise InvalidInput(
+                f"Base {base.id} is a {base.product_type}, not a {needs.product_type}.",
+                code="CONTRADICTORY_NEEDS",
+                message_zh=f"基底{base.name_zh}的产品类型与所选类型不一致。",
+            )
+        return (base.id,)
+    return tuple(
+        b.id
+        for b in catalog.bases.values()
+        if needs.product_type is None or b.product_type == needs.product_type
+    )

@@ -1,0 +1,55 @@
+"""Formulation: solve a custom SKU for a person's needs, and look SKUs up."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Response
+
+from formulations.issue import issue_formula
+from formulations.needs import FormulationNeeds
+from formulations.problem import FormulationPolicy
+from formulations.registry import SkuRecord, issuances_of
+from serving.deps import CatalogDep, SessionDep, SettingsDep
+from serving.schemas import ErrorBody, FormulateResponse, SkuPublic, formulate_response
+from skinlab.errors import UnknownSku
+
+router = APIRouter(tags=["formulation"])
+
+SkuCode = Annotated[str, Path(pattern=r"^SK[A-Z2-7]{10,16}$", description="SKU code")]
+
+
+@router.post(
+    "/formulate",
+    status_code=201,
+    responses={404: {"model": ErrorBody}, 422: {"model": ErrorBody}},
+)
+def create_formula(
+    needs: FormulationNeeds,
+    response: Response,
+    session: SessionDep,
+    settings: SettingsDep,
+    catalog: CatalogDep,
+) -> FormulateResponse:
+    """Solve, check and issue the best formula; the same needs always give the same SKU."""
+    issued = issue_formula(
+        session, catalog, needs, FormulationPolicy.from_settings(settings), source="api"
+    )
+    response.headers["Location"] = f"/skus/{issued.sku}"
+    return formulate_response(issued)
+
+
+@router.get("/skus/{code}", responses={404: {"model": ErrorBody}})
+def get_sku(code: SkuCode, session: SessionDep) -> SkuPublic:
+    """A SKU's formula as first issued, and how often it has been issued since."""
+    record = session.get(SkuRecord, code)
+    if record is None:
+        raise UnknownSku(details={"code": code})
+    issuances = issuances_of(session, code, limit=1000)
+    return SkuPublic(
+        code=record.code,
+        created_at=record.created_at,
+        catalog_version=record.catalog_version,
+        issuances=len(issuances),
+        formula=record.formula,
+    )
