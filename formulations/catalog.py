@@ -100,13 +100,7 @@ def load_catalog(folder: Path | None = None) -> Catalog:
     CatalogInvalid
         A file is missing or breaks the schema; ``details`` says which file and where.
     """
-    return _load_cached(Path(folder or CATALOG_DIR).resolve())
-
-
-@lru_cache(maxsize=4)
-def _load_cached(folder: Path) -> Catalog:
-    from formulations.modules import generate_modules
-
+    folder = Path(folder or CATALOG_DIR).resolve()
     files = sorted(folder.glob(INGREDIENT_FILES)) + [
         folder / name for name in ("prohibited.yaml", "bases.yaml", "modules.yaml")
     ]
@@ -117,6 +111,14 @@ def _load_cached(folder: Path) -> Catalog:
     for path in files:
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
+    # Cached by content, so an edited folder is read again and gets its new version.
+    return _load_cached(folder, digest.hexdigest())
+
+
+@lru_cache(maxsize=4)
+def _load_cached(folder: Path, digest: str) -> Catalog:
+    from formulations.modules import generate_modules
+
     ingredients: dict[str, Ingredient] = {}
     for path in sorted(folder.glob(INGREDIENT_FILES)):
         for item in _parse(path, Ingredient, "ingredients"):
@@ -128,7 +130,7 @@ def _load_cached(folder: Path) -> Catalog:
     }
     bases = {b.id: b for b in _parse(folder / "bases.yaml", BaseFormula, "bases")}
     rules = yaml.safe_load((folder / "modules.yaml").read_text(encoding="utf-8"))
-    version = f"cat-{_dated_version(folder)}-{digest.hexdigest()[:10]}"
+    version = f"cat-{_dated_version(folder)}-{digest[:10]}"
     draft = Catalog(version, ingredients, prohibited, bases, {}, rules)
     modules, dropped = generate_modules(draft)
     return Catalog(version, ingredients, prohibited, bases, modules, rules, tuple(dropped))

@@ -76,6 +76,9 @@ def check_formula(
         fail("total", f"the formula sums to {sum(totals.values()):.4f}%, not 100%")
     if len(set(module_ids)) != len(module_ids):
         fail("modules", "a module is used twice")
+    actives = [a for m in modules for a in m.actives]
+    if len(actives) != len(set(actives)):
+        fail("duplicate_active", "an active comes from two modules (one module per active)")
     if len(modules) > limits.max_modules:
         fail("modules", f"{len(modules)} modules, more than {limits.max_modules}")
     if needs.product_type and base.product_type != needs.product_type:
@@ -89,7 +92,7 @@ def check_formula(
     _check_incompatible(used, fail)
     _check_preservation(used, totals, fail)
     irritation = sum(
-        ing.irritation * min(1.0, totals[i] / ing.typical_use_pct[1])
+        ing.irritation * totals[i] / ing.typical_use_pct[1]
         for i, ing in used.items()
         if ing.irritation
     )

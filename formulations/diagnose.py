@@ -10,6 +10,7 @@ it lifted; for the price cap and the irritation budget we also find the smallest
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Literal
@@ -59,10 +60,11 @@ def diagnose_infeasible(
         if group.kind == "price_cap":
             least = _least(catalog, lifted_needs, lifted_policy, "cost")
             if least is not None:
-                price = least * policy.price_markup * needs.bottle_ml / 1000
-                relaxation["en"] = f"Raise the price cap to at least {price:.0f} RMB."
-                relaxation["zh"] = f"将价格上限提高到至少 {price:.0f} 元。"
-                relaxation["value"] = round(price, 2)
+                # Rounded up, so the cap named is never one that would still be refused.
+                price = math.ceil(least * policy.price_markup * needs.bottle_ml / 1000 * 100) / 100
+                relaxation["en"] = f"Raise the price cap to at least {math.ceil(price)} RMB."
+                relaxation["zh"] = f"将价格上限提高到至少 {math.ceil(price)} 元。"
+                relaxation["value"] = price
         relaxations.append(relaxation)
     if any(g.kind == "irritation" for g in conflict):
         lifted = replace(policy, irritation_budget=1e9, irritation_budget_sensitive=1e9)
@@ -235,16 +237,16 @@ def _feasible(
 
 
 def _feasible_needs(catalog: Catalog, needs: FormulationNeeds, policy: FormulationPolicy) -> bool:
-    return _least(catalog, needs, policy, None) is not None
+    return _least(catalog, needs, policy, "nothing") is not None
 
 
 def _least(
     catalog: Catalog,
     needs: FormulationNeeds,
     policy: FormulationPolicy,
-    minimise: Literal["irritation", "cost"] | None,
+    minimise: Literal["irritation", "cost", "nothing"],
 ) -> float | None:
-    """Feasibility (``minimise=None``: 0.0 if feasible) or the least cost/irritation reachable."""
+    """Least cost or irritation reachable (``None``: infeasible); "nothing": 0.0 if feasible."""
     from formulations.engine import solve
 
     request = resolve_request(catalog, needs, policy)
@@ -252,4 +254,4 @@ def _least(
     solution = solve(catalog, request, candidates, policy, minimise=minimise)
     if solution.status == "infeasible":
         return None
-    return 0.0 if minimise is None else -solution.objective
+    return 0.0 if minimise == "nothing" else -solution.objective

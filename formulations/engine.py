@@ -208,7 +208,7 @@ def solve(
     candidates: Candidates,
     policy: FormulationPolicy,
     *,
-    minimise: Literal["irritation", "cost"] | None = None,
+    minimise: Literal["irritation", "cost", "nothing"] | None = None,
 ) -> Solution:
     """Solve the MILP for these candidates (the base-suits-skin bonus filled in here)."""
     index = catalog_index(catalog)

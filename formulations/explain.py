@@ -74,7 +74,7 @@ def left_out(
     index: CatalogIndex,
     values: NDArray[np.float64],
     chosen: Sequence[int],
-    excluded: Mapping[str, str],
+    excluded: Mapping[str, tuple[str, str]],
     ph: float,
     max_modules: int,
 ) -> list[LeftOut]:
@@ -108,7 +108,7 @@ def _why_not(
     index: CatalogIndex,
     row: int,
     module: Module,
-    excluded: Mapping[str, str],
+    excluded: Mapping[str, tuple[str, str]],
     chosen_columns: NDArray[np.bool_] | None,
     ph: float,
     max_modules: int,
@@ -116,8 +116,8 @@ def _why_not(
     if module.id in excluded:
         return Text(
             code="EXCLUDED",
-            en=f"Excluded: {excluded[module.id]}.",
-            zh=f"已排除：{excluded[module.id]}。",
+            en=f"Excluded: {excluded[module.id][0]}.",
+            zh=f"已排除：{excluded[module.id][1]}。",
         )
     present = index.module_composition[row] > 0
     if chosen_columns is not None and (index.incompatible[present][:, chosen_columns]).any():

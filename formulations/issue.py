@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from data.records import ensure_user
 from formulations.analysis_link import needs_with_analysis
 from formulations.catalog import Catalog
 from formulations.engine import Timings, formulate
@@ -44,6 +45,8 @@ def issue_formula(
     Raises the errors of ``needs_with_analysis`` and ``formulate``; nothing is written then.
     """
     filled, skin_model = needs_with_analysis(session, needs)
+    if filled.user_id is not None:
+        ensure_user(session, filled.user_id)  # a customer may get a formula before any photo
     formula, timings = formulate(catalog, filled, policy, skin_model_version=skin_model)
     normal = normal_form(
         formula.base.id,

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from data.records import USER_ID_RULE, is_valid_user_id
 from data.vocabulary import CONCERNS, Concern
 from formulations.schema import Benefit, Market, ProductType
 
@@ -80,6 +81,13 @@ class FormulationNeeds(BaseModel):
     out_of_stock: list[str] = Field(default_factory=list, max_length=2000)
     max_modules: int | None = Field(default=None, ge=1, le=8)
     user_id: str | None = Field(default=None, max_length=64)
+
+    @field_validator("user_id")
+    @classmethod
+    def _pseudonym(cls, value: str | None) -> str | None:
+        if value is not None and not is_valid_user_id(value):
+            raise ValueError(USER_ID_RULE)
+        return value
 
     @model_validator(mode="after")
     def _scores_in_range(self) -> FormulationNeeds:

@@ -14,7 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from formulations.catalog import Catalog
-from formulations.index import BENEFITS, PHASES, CatalogIndex, catalog_index
+from formulations.index import BENEFITS, CatalogIndex, catalog_index
 from formulations.needs import EXCLUDED_FLAGS, FormulationNeeds, benefit_weights
 from formulations.schema import Market
 from formulations.scoring import COST_PENALTY, IRRITATION_PENALTY
@@ -76,7 +76,8 @@ class Candidates:
 
     bases: NDArray[np.int64]
     modules: NDArray[np.int64]
-    excluded: dict[str, str] = field(default_factory=dict)  # module id -> reason (strong ones)
+    # module id -> (English, Chinese) reason, for the strongest excluded modules only
+    excluded: dict[str, tuple[str, str]] = field(default_factory=dict)
     pruned: int = 0
 
 
@@ -152,10 +153,10 @@ def select_candidates(
     base_ok = ~(index.base_composition[base_rows][:, banned_columns] > 0).any(axis=1)
     base_rows = base_rows[base_ok]
     value = module_values(index, request)
-    reasons = _module_exclusions(catalog, index, request, banned_columns, base_rows)
-    allowed = np.array([reason is None for reason in reasons])
+    codes = _module_exclusions(index, request, banned_columns, base_rows)
+    allowed = codes == 0
     strong = np.argsort(-value, kind="stable")[: 3 * policy.candidates_per_benefit]
-    excluded = {index.module_ids[i]: str(reasons[i]) for i in strong if reasons[i] is not None}
+    excluded = {index.module_ids[i]: EXCLUSION_REASONS[codes[i]] for i in strong if codes[i]}
     rows = np.flatnonzero(allowed)
     if not prune:
         return Candidates(base_rows, rows, excluded)
@@ -227,40 +228,51 @@ def _banned_columns(index: CatalogIndex, request: Request) -> NDArray[np.bool_]:
 
 
 def _module_exclusions(
-    catalog: Catalog,
     index: CatalogIndex,
     request: Request,
     banned_columns: NDArray[np.bool_],
     base_rows: NDArray[np.int64],
-) -> list[str | None]:
-    """Why each module cannot be used at all (``None`` when it can)."""
+) -> NDArray[np.int64]:
+    """Why each module cannot be used at all: an index into ``EXCLUSION_REASONS`` (0 = usable).
+
+    The first reason that applies wins, in the order of ``EXCLUSION_REASONS``.
+    """
+    n = len(index.module_ids)
     if len(base_rows) == 0:
-        return ["no base is available" for _ in index.module_ids]
+        return np.full(n, len(EXCLUSION_REASONS) - 1, dtype=np.int64)
     legal = np.min([index.legal_max[m][base_rows] for m in request.markets], axis=0)
     cap = np.minimum(legal, index.use_max).max(axis=0)  # most lenient allowed base
     capacity = index.base_capacity[base_rows].max(axis=0)
     ph_low, ph_high = index.base_ph[base_rows, 0].min(), index.base_ph[base_rows, 1].max()
-    reasons: list[str | None] = []
-    for row, module_id in enumerate(index.module_ids):
-        composition = index.module_composition[row]
-        present = composition > 0
-        reason: str | None = None
-        if module_id in request.out_of_stock:
-            reason = "out of stock in this store"
-        elif (present & banned_columns).any():
-            names = [index.ingredient_ids[j] for j in np.flatnonzero(present & banned_columns)]
-            reason = f"contains {', '.join(names)}, which this person avoids or must not use"
-        elif (composition > cap + 1e-9).any():
-            names = [index.ingredient_ids[j] for j in np.flatnonzero(composition > cap + 1e-9)]
-            reason = f"{', '.join(names)} over the limit for these products and markets"
-        elif index.module_inclusion[row] > capacity[index.module_phase[row]] + 1e-9:
-            reason = f"needs more {PHASES[index.module_phase[row]]}-phase room than the base has"
-        elif index.module_irritation[row] > request.irritation_budget + 1e-9:
-            reason = "too irritating on its own for this person's irritation budget"
-        elif index.module_ph[row, 0] > ph_high or index.module_ph[row, 1] < ph_low:
-            reason = "its pH window does not overlap any allowed base"
-        reasons.append(reason)
-    return reasons
+    present = index.module_composition > 0
+    checks = [
+        np.isin(np.array(index.module_ids), list(request.out_of_stock)),
+        (present & banned_columns).any(axis=1),
+        (index.module_composition > cap + 1e-9).any(axis=1),
+        index.module_inclusion > capacity[index.module_phase] + 1e-9,
+        index.module_irritation > request.irritation_budget + 1e-9,
+        (index.module_ph[:, 0] > ph_high) | (index.module_ph[:, 1] < ph_low),
+    ]
+    codes = np.zeros(n, dtype=np.int64)
+    for code, hit in reversed(list(enumerate(checks, start=1))):
+        codes[hit] = code
+    return codes
+
+
+# (English, Chinese) for each exclusion code of ``_module_exclusions``; index 0 is "usable".
+EXCLUSION_REASONS: tuple[tuple[str, str], ...] = (
+    ("", ""),
+    ("out of stock in this store", "本门店缺货"),
+    ("contains an ingredient this person avoids or must not use", "含有该顾客需避免的成分"),
+    (
+        "an ingredient is over the limit for these products and markets",
+        "有成分超出该产品与市场的限量",
+    ),
+    ("needs more room in its phase than the base has", "所需添加量超出基底该相的容量"),
+    ("too irritating on its own for this person's budget", "单独使用即超出该顾客的刺激性上限"),
+    ("its pH window does not overlap any allowed base", "其pH范围与可选基底不重叠"),
+    ("no base is available", "没有可用的基底"),
+)
 
 
 def _ingredient_id(catalog: Catalog, name: str, *, allow_prohibited: bool) -> str:

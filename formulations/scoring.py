@@ -44,12 +44,16 @@ def dose_benefits(catalog: Catalog, doses: Mapping[str, float]) -> dict[Benefit,
 
 
 def irritation_points(catalog: Catalog, doses: Mapping[str, float]) -> float:
-    """Irritation 0-5 of each ingredient, scaled by its dose over the top of its use range."""
+    """Irritation 0-5 of each ingredient, scaled by its dose over the top of its use range.
+
+    Linear in the doses, so the points of a formula are the sum of its parts' points (the base's
+    scaled by its share); every formula keeps each dose within its use range anyway.
+    """
     points = 0.0
     for ingredient_id, dose in doses.items():
         ingredient = catalog.ingredients[ingredient_id]
         if ingredient.irritation:
-            points += ingredient.irritation * min(1.0, dose / ingredient.typical_use_pct[1])
+            points += ingredient.irritation * dose / ingredient.typical_use_pct[1]
     return points
 
 
@@ -69,7 +73,8 @@ def module_coefficients(catalog: Catalog, module: Module) -> Coefficients:
 
 
 def base_coefficients(catalog: Catalog, base: BaseFormula) -> Coefficients:
-    """A base's own benefits at its smallest share of the product, irritation and cost per kg."""
+    """A base's own benefits at its smallest share of the product; irritation and cost per kg of
+    base (a formula counts them times the base's share)."""
     composition = {c.id: c.pct for c in base.composition}
     composition["water"] = 100 - sum(composition.values())
     share = 1 - base.capacity_total_pct / 100
@@ -96,6 +101,6 @@ def formula_value(
             continue
         met = base.benefits.get(benefit, 0.0) + sum(m.benefits.get(benefit, 0.0) for m in chosen)
         value += weight * min(1.0, met)
-    irritation = base.irritation + sum(m.irritation for m in chosen)
+    irritation = base.irritation * base_share_pct / 100 + sum(m.irritation for m in chosen)
     cost = base.cost_per_kg * base_share_pct / 100 + sum(m.cost_per_kg for m in chosen)
     return value - IRRITATION_PENALTY * irritation - COST_PENALTY * cost / 1000

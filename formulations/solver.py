@@ -73,7 +73,7 @@ def solve_formula(
     suits_skin: NDArray[np.bool_],
     time_limit_s: float = 5.0,
     force_modules: tuple[int, ...] = (),
-    minimise: Literal["irritation", "cost"] | None = None,
+    minimise: Literal["irritation", "cost", "nothing"] | None = None,
     start: Solution | None = None,
 ) -> Solution:
     """Choose the best base and modules among ``candidates``.
@@ -92,9 +92,10 @@ def solve_formula(
         Wall-clock limit; a feasible incumbent is returned with its gap when reached.
     force_modules : tuple of int
         Module rows that must be chosen.
-    minimise : {"irritation", "cost"}, optional
+    minimise : {"irritation", "cost", "nothing"}, optional
         Replace the objective: find the least irritating or cheapest feasible formula (used to
-        say how far a budget must be relaxed). The reported objective is then minus that amount.
+        say how far a budget must be relaxed; the reported objective is then minus that amount),
+        or any feasible one ("nothing": a feasibility check, much faster than optimising).
     """
     started = time.perf_counter()
     bases, modules = candidates.bases, candidates.modules
@@ -130,7 +131,7 @@ def solve_formula(
     _incompatibility_rows(rows, index, C, A, x0, y0)
     irritation = {
         **_on(x0, index.module_irritation[modules]),
-        **_on(y0, index.base_irritation[bases]),
+        **_on(w0, index.base_irritation[bases] / 100),
     }
     rows.add(irritation, -np.inf, request.irritation_budget)
     preserve_base = C @ np.where(np.isfinite(index.preservative_mec), 1 / index.preservative_mec, 0)
@@ -148,10 +149,11 @@ def solve_formula(
         }
         rows.add({z0 + i: 1, **met}, -np.inf, 0)
     objective = np.zeros(n_cols)
-    objective[y0 : y0 + nb] = (
-        SKIN_TYPE_BONUS * suits_skin - IRRITATION_PENALTY * index.base_irritation[bases]
+    objective[y0 : y0 + nb] = SKIN_TYPE_BONUS * suits_skin
+    objective[w0 : w0 + nb] = (
+        -IRRITATION_PENALTY * index.base_irritation[bases] / 100
+        - COST_PENALTY / 1000 * index.base_cost[bases] / 100
     )
-    objective[w0 : w0 + nb] = -COST_PENALTY / 1000 * index.base_cost[bases] / 100
     objective[x0 : x0 + nm] = (
         -IRRITATION_PENALTY * index.module_irritation[modules]
         - COST_PENALTY / 1000 * index.module_cost[modules]
@@ -159,8 +161,10 @@ def solve_formula(
     objective[z0:q0] = request.weights[benefit_cols]
     if minimise == "irritation":
         objective[:] = 0
-        objective[y0 : y0 + nb] = -index.base_irritation[bases]
+        objective[w0 : w0 + nb] = -index.base_irritation[bases] / 100
         objective[x0 : x0 + nm] = -index.module_irritation[modules]
+    elif minimise == "nothing":
+        objective[:] = 0
     elif minimise == "cost":
         objective[:] = 0
         objective[w0 : w0 + nb] = -index.base_cost[bases] / 100
@@ -379,6 +383,12 @@ def _highs(
     highs.setOptionValue("output_flag", False)
     # One thread: as fast on these small models (32 vs 42 ms measured) and fully deterministic.
     highs.setOptionValue("threads", 1)
+    # Measured on 60 random requests, interleaved with the defaults in one run: p99 104 vs
+    # 183 ms, p50 25 vs 26 ms, identical objectives. Restarts and the RENS/RINS sub-MIPs cost
+    # more than they find on these small models.
+    highs.setOptionValue("mip_allow_restart", False)
+    highs.setOptionValue("mip_heuristic_run_rens", False)
+    highs.setOptionValue("mip_heuristic_run_rins", False)
     highs.setOptionValue("random_seed", 0)
     highs.setOptionValue("mip_rel_gap", 1e-7)
     highs.setOptionValue("mip_abs_gap", 1e-9)

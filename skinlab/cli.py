@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from skinlab import __version__
-from skinlab.cli_formulation import catalog_app, formulate_command
+from skinlab.cli_formulation import bench_formulate_command, catalog_app, formulate_command
 from skinlab.settings import get_settings
 
 if TYPE_CHECKING:
@@ -37,6 +37,7 @@ app.add_typer(train_app, name="train")
 app.add_typer(bench_app, name="bench")
 app.add_typer(catalog_app, name="catalog")
 app.command("formulate")(formulate_command)
+bench_app.command("formulate")(bench_formulate_command)
 
 # Exit status of `skinlab analyze` when the photo cannot be analysed (bad input or quality).
 EXIT_REJECTED = 2

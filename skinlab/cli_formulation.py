@@ -123,3 +123,27 @@ def formulate_command(
     for module in formula["modules"]:
         typer.echo(f"  + {module['name_zh']}  {module['inclusion_pct']}%")
     typer.echo(f"INCI: {formula['label_inci']}")
+
+
+def bench_formulate_command(
+    n: Annotated[int, typer.Option(min=1, help="Random requests to solve")] = 1000,
+    regret_sample: Annotated[int, typer.Option(min=0, help="Requests re-solved unpruned")] = 100,
+    json_output: Annotated[bool, typer.Option("--json", help="Print the report as JSON")] = False,
+) -> None:
+    """Time /formulate's engine on the full catalog; count checker violations."""
+    from formulations.bench import bench_formulate
+    from formulations.catalog import load_catalog
+    from formulations.problem import FormulationPolicy
+
+    settings = get_settings()
+    report = bench_formulate(
+        load_catalog(settings.catalog_dir),
+        FormulationPolicy.from_settings(settings),
+        n=n,
+        regret_sample=regret_sample,
+    )
+    if json_output:
+        _print(report)
+        return
+    for key, value in report.items():
+        typer.echo(f"{key}: {value}")
