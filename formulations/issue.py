@@ -16,7 +16,7 @@ from formulations.catalog import Catalog
 from formulations.engine import Timings, formulate
 from formulations.needs import FormulationNeeds
 from formulations.problem import FormulationPolicy
-from formulations.registry import record_issuance, register_sku
+from formulations.registry import record_issuance, register_sku, store_stock_outs
 from formulations.result import Formula
 from formulations.sku import formula_hash, normal_form
 
@@ -45,6 +45,11 @@ def issue_formula(
     Raises the errors of ``needs_with_analysis`` and ``formulate``; nothing is written then.
     """
     filled, skin_model = needs_with_analysis(session, needs)
+    if filled.store_id is not None:
+        stock_outs = store_stock_outs(session, filled.store_id)
+        if stock_outs:
+            merged = sorted(set(filled.out_of_stock) | set(stock_outs))
+            filled = filled.model_copy(update={"out_of_stock": merged})
     if filled.user_id is not None:
         ensure_user(session, filled.user_id)  # a customer may get a formula before any photo
     formula, timings = formulate(catalog, filled, policy, skin_model_version=skin_model)

@@ -69,6 +69,35 @@ class SkuIssuanceRecord(Base):
     versions: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
+class StoreStockRecord(Base):
+    """A store's current stock-outs: modules its spa cannot compound today."""
+
+    __tablename__ = "store_stock"
+
+    store_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    out_of_stock: Mapped[list[str]] = mapped_column(JSON, default=list)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+def store_stock_outs(session: Session, store_id: str) -> list[str]:
+    """The modules a store has marked out of stock (empty for an unknown store)."""
+    record = session.get(StoreStockRecord, store_id)
+    return list(record.out_of_stock) if record else []
+
+
+def set_store_stock_outs(
+    session: Session, store_id: str, module_ids: list[str]
+) -> StoreStockRecord:
+    """Replace a store's stock-out list (uncommitted)."""
+    record = session.get(StoreStockRecord, store_id)
+    if record is None:
+        record = StoreStockRecord(store_id=store_id)
+        session.add(record)
+    record.out_of_stock = sorted(set(module_ids))
+    record.updated_at = utcnow()
+    return record
+
+
 def register_sku(
     session: Session, *, code: str, formula_hash: str, formula: dict[str, Any]
 ) -> tuple[SkuRecord, bool]:

@@ -18,7 +18,7 @@ from formulations.index import catalog_index
 from serving.analyzer_state import AnalyzerLoader, AnalyzerState, load_skin_analyzer
 from serving.errors import install_error_handlers
 from serving.logging import RequestContextMiddleware, configure_logging
-from serving.routes import analyze, formulate, health, users
+from serving.routes import analyze, formulate, health, stores, users
 from skinlab.db import make_engine, make_sessionmaker, upgrade_database
 from skinlab.settings import Settings, get_settings
 
@@ -76,5 +76,6 @@ def create_app(
     app.include_router(health.router)
     app.include_router(analyze.router)
     app.include_router(formulate.router)
+    app.include_router(stores.router)
     app.include_router(users.router)
     return app

@@ -21,7 +21,7 @@ from data.records import (
 from skinlab.db import Base, alembic_config, make_engine, make_sessionmaker, upgrade_database
 from skinlab.settings import Settings
 
-TABLES = {"users", "consents", "analyses", "skus", "sku_issuances"}
+TABLES = {"users", "consents", "analyses", "skus", "sku_issuances", "store_stock"}
 
 
 def _add_user_with_history(settings: Settings, user_id: str = "wx_1") -> None:
