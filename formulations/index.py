@@ -61,6 +61,9 @@ class CatalogIndex:
     incompatible: NDArray[np.bool_]  # (n_ingredients, n_ingredients), symmetric
     module_actives: NDArray[np.bool_]  # (n_modules, n_ingredients): the module's actives
     module_family: NDArray[np.int64]  # (n_modules,) same actives and carrier = same family
+    # (n_modules, n_modules): the two may not be in one formula (an incompatible ingredient
+    # pair, or a shared active); the diagonal is True
+    module_conflict: NDArray[np.bool_]
 
     def column(self, ingredient_id: str) -> int:
         """The column of an ingredient."""
@@ -146,7 +149,11 @@ def _build(catalog: Catalog) -> CatalogIndex:
         ],
         dtype=np.int64,
     )
+    present = (module_composition > 0).astype(np.float64)
+    clash = (present @ incompatible.astype(np.float64) @ present.T) > 0
+    shares_active = (module_actives.astype(np.float64) @ module_actives.T.astype(np.float64)) > 0
     return CatalogIndex(
+        module_conflict=clash | shares_active,
         module_family=module_family,
         module_actives=module_actives,
         incompatible=incompatible,

@@ -37,7 +37,7 @@ class FormulationPolicy:
     irritation_budget: float = 6.0
     irritation_budget_sensitive: float = 3.0
     price_markup: float = 6.0
-    candidates_per_benefit: int = 4
+    candidates_per_benefit: int = 3
     time_limit_s: float = 5.0
 
     @classmethod
@@ -184,22 +184,73 @@ def select_candidates(
             gain = weight * index.module_benefits[rows, k] - _penalty(index, rows)
             for kind in np.unique(kinds):
                 best_families(gain, among=kinds == kind)
-    # Residual needs along greedy paths: once the strongest modules meet most of a need, the
-    # best companion is whatever meets what is left (often a weak module on its own).
-    for first in np.argsort(-value[rows], kind="stable")[: request.max_modules]:
-        met = np.minimum(index.module_benefits[rows[first]], 1.0)
+    # Greedy partial formulas: once the strongest modules meet most of a need, the best companion
+    # is whatever meets what is left *and still fits* (pH, room, compatibility, irritation), often
+    # a weak module on its own.
+    for first in np.argsort(-value[rows], kind="stable")[: 2 * request.max_modules]:
+        path = _Path(index, request, base_rows)
+        path.add(int(rows[first]))
         for _ in range(request.max_modules - 1):
-            residual = np.maximum(1.0 - met, 0.0)
-            gain = np.minimum(index.module_benefits[rows], residual) @ request.weights
-            gain -= _penalty(index, rows)
-            best_families(gain)
-            met = met + index.module_benefits[rows[int(np.argmax(gain))]]
+            fits = path.fits(rows)
+            if not fits.any():
+                break
+            gain = np.minimum(index.module_benefits[rows], path.residual()) @ request.weights
+            gain = np.where(fits, gain - _penalty(index, rows), -np.inf)
+            best_families(gain, among=fits)
+            path.add(int(rows[int(np.argmax(gain))]))
     best_families(value[rows])
     for ingredient_id, min_pct in request.include:
         dose = index.module_composition[rows, index.column(ingredient_id)]
         best_families(value[rows], among=dose >= max(min_pct, 1e-12))
     kept = np.array(sorted(keep), dtype=np.int64)
     return Candidates(base_rows, kept, excluded, pruned=len(rows) - len(kept))
+
+
+class _Path:
+    """A partial formula built greedily while pruning: what it meets and what still fits."""
+
+    def __init__(self, index: CatalogIndex, request: Request, base_rows: NDArray[np.int64]) -> None:
+        self.index, self.request = index, request
+        self.met = np.zeros(len(BENEFITS))
+        self.ph = (
+            float(index.base_ph[base_rows, 0].min()),
+            float(index.base_ph[base_rows, 1].max()),
+        )
+        self.room = index.base_capacity[base_rows].max(axis=0).astype(float)
+        self.total = float(index.base_capacity_total[base_rows].max())
+        self.irritation = 0.0
+        self.conflicts = np.zeros(len(index.module_ids), dtype=bool)
+
+    def add(self, row: int) -> None:
+        index = self.index
+        self.met += index.module_benefits[row]
+        low, high = index.module_ph[row]
+        self.ph = (max(self.ph[0], float(low)), min(self.ph[1], float(high)))
+        self.room[index.module_phase[row]] -= index.module_inclusion[row]
+        self.total -= index.module_inclusion[row]
+        self.irritation += float(index.module_irritation[row])
+        self.conflicts |= index.module_conflict[row]
+
+    def residual(self) -> NDArray[np.float64]:
+        return np.maximum(1.0 - self.met, 0.0)
+
+    def fits(self, rows: NDArray[np.int64]) -> NDArray[np.bool_]:
+        """Which of ``rows`` could join: pH, room, irritation and conflicts (not the base's
+        ingredient limits, which depend on the base chosen later)."""
+        index = self.index
+        inclusion = index.module_inclusion[rows]
+        ok = (
+            (index.module_ph[rows, 0] <= self.ph[1])
+            & (index.module_ph[rows, 1] >= self.ph[0])
+            & (inclusion <= self.room[index.module_phase[rows]] + 1e-9)
+            & (inclusion <= self.total + 1e-9)
+            & (
+                self.irritation + index.module_irritation[rows]
+                <= self.request.irritation_budget + 1e-9
+            )
+            & ~self.conflicts[rows]
+        )
+        return np.asarray(ok, dtype=bool)
 
 
 def module_values(index: CatalogIndex, request: Request) -> NDArray[np.float64]:

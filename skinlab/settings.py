@@ -73,7 +73,7 @@ class Settings(BaseSettings):
     irritation_budget_sensitive: float = 3.0
     price_markup: float = Field(default=6.0, gt=0)
     solver_time_limit_s: float = Field(default=5.0, gt=0)
-    candidates_per_benefit: int = Field(default=4, ge=1)
+    candidates_per_benefit: int = Field(default=3, ge=1)
 
     log_level: str = "INFO"
     log_json: bool = True
