@@ -39,7 +39,7 @@ def diagnose_infeasible(
     catalog: Catalog, needs: FormulationNeeds, policy: FormulationPolicy
 ) -> InfeasibleFormula:
     """The 422 error for an infeasible request, with conflicts and relaxations in ``details``."""
-    groups = _groups(needs, policy)
+    groups = _groups(catalog, needs, policy)
     conflict = list(groups)
     for group in list(conflict):
         trial = [g for g in conflict if g is not group]
@@ -94,7 +94,13 @@ def _kind(key: str) -> str:
     return key.split(":", 1)[0]
 
 
-def _groups(needs: FormulationNeeds, policy: FormulationPolicy) -> list[_Group]:
+def _names(catalog: Catalog, name: str) -> tuple[str, str]:
+    """An ingredient's INCI and Chinese name as a person should read them."""
+    found = catalog.find_ingredient(name) or catalog.find_prohibited(name)
+    return (found.inci, found.name_zh) if found else (name, name)
+
+
+def _groups(catalog: Catalog, needs: FormulationNeeds, policy: FormulationPolicy) -> list[_Group]:
     groups: list[_Group] = []
     if needs.price_cap_rmb is not None:
         groups.append(
@@ -112,8 +118,8 @@ def _groups(needs: FormulationNeeds, policy: FormulationPolicy) -> list[_Group]:
             _Group(
                 f"include:{item.ingredient}",
                 "include",
-                f"must contain {item.ingredient}",
-                f"必须含有{item.ingredient}",
+                f"must contain {_names(catalog, item.ingredient)[0]}",
+                f"必须含有{_names(catalog, item.ingredient)[1]}",
                 _drop_include(item.ingredient),
                 True,
             )
@@ -135,8 +141,8 @@ def _groups(needs: FormulationNeeds, policy: FormulationPolicy) -> list[_Group]:
             _Group(
                 "product_type",
                 "product_type",
-                f"product {what}",
-                f"产品类型 {what}",
+                f"product type {what}",
+                f"产品类型 {PRODUCT_TYPE_ZH.get(str(what), what)}",
                 lambda n, p: (n.model_copy(update={"product_type": None, "base_id": None}), p),
                 True,
             )
@@ -168,8 +174,8 @@ def _groups(needs: FormulationNeeds, policy: FormulationPolicy) -> list[_Group]:
             _Group(
                 f"avoid:{name}",
                 "avoid",
-                f"allergy to {name}",
-                f"对{name}过敏",
+                f"allergy to {_names(catalog, name)[0]}",
+                f"对{_names(catalog, name)[1]}过敏",
                 _drop_avoid(name),
                 False,
             )
@@ -199,6 +205,17 @@ def _groups(needs: FormulationNeeds, policy: FormulationPolicy) -> list[_Group]:
     return groups
 
 
+PRODUCT_TYPE_ZH = {
+    "toner": "爽肤水",
+    "essence": "精华水",
+    "serum": "精华",
+    "gel": "凝胶",
+    "lotion": "乳液",
+    "cream": "面霜",
+    "rich_cream": "滋润面霜",
+    "eye_cream": "眼霜",
+    "sleeping_mask": "睡眠面膜",
+}
 _EXCLUSION_ZH = {
     "fragrance_free": "无香精",
     "alcohol_free": "无酒精",
