@@ -17,7 +17,7 @@ from formulations.catalog import Catalog
 from formulations.checker import CheckLimits, check_formula, composition_of
 from formulations.diagnose import diagnose_infeasible
 from formulations.explain import left_out, module_reasons
-from formulations.index import BENEFITS, CatalogIndex, catalog_index
+from formulations.index import CatalogIndex, catalog_index
 from formulations.needs import FormulationNeeds
 from formulations.problem import (
     PRUNING_RULE,
@@ -38,7 +38,7 @@ from formulations.result import (
     SolverReport,
     Versions,
 )
-from formulations.schema import Benefit
+from formulations.schema import BENEFITS, Benefit
 from formulations.scoring import irritation_points, materials_cost
 from formulations.sku import code_for, normal_form
 from formulations.solver import SOLVER_NAME, SOLVER_VERSION, Solution, solve_formula

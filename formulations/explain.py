@@ -8,7 +8,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from formulations.catalog import Catalog
-from formulations.index import BENEFITS, PHASES, CatalogIndex
+from formulations.index import PHASES, CatalogIndex
 from formulations.result import LeftOut, Text
 from formulations.schema import Module
 
@@ -152,6 +152,3 @@ def _basis_en(benefit: str) -> str:
 
 def _basis_zh(benefit: str) -> str:
     return {"dryness": "根据您的肤质", "sensitivity": "您的皮肤偏敏感"}.get(benefit, "您的诉求")
-
-
-__all__ = ["BENEFITS", "BENEFIT_NAMES", "left_out", "module_reasons"]

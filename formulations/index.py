@@ -13,21 +13,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from formulations.catalog import MARKETS, Catalog, strictest_limit
-from formulations.schema import Benefit, Phase
+from formulations.schema import BENEFITS, Phase
 from formulations.scoring import base_coefficients, module_coefficients
 
-BENEFITS: tuple[Benefit, ...] = (
-    "redness",
-    "spots",
-    "wrinkles",
-    "pores",
-    "acne",
-    "oiliness",
-    "dark_circles",
-    "texture",
-    "dryness",
-    "sensitivity",
-)
 PHASES: tuple[Phase, ...] = ("water", "oil", "cool_down")
 
 

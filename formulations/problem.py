@@ -14,9 +14,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from formulations.catalog import Catalog
-from formulations.index import BENEFITS, CatalogIndex, catalog_index
+from formulations.index import CatalogIndex, catalog_index
 from formulations.needs import EXCLUDED_FLAGS, FormulationNeeds, benefit_weights
-from formulations.schema import Market
+from formulations.schema import BENEFITS, Market
 from formulations.scoring import COST_PENALTY, IRRITATION_PENALTY
 from skinlab.errors import InvalidInput
 from skinlab.settings import Settings
@@ -115,14 +115,7 @@ def resolve_request(
                 details={"ingredient": ingredient_id, "conflicts": clash},
             )
     base_ids = _allowed_bases(catalog, needs)
-    unknown_modules = sorted(set(needs.out_of_stock) - set(catalog.modules))
-    if unknown_modules:
-        raise InvalidInput(
-            f"Unknown module id(s) in out_of_stock: {unknown_modules[:5]}",
-            code="UNKNOWN_MODULE",
-            message_zh="缺货清单中有未知的模块编号。",
-            details={"unknown": unknown_modules[:50]},
-        )
+    check_module_ids(catalog, needs.out_of_stock)
     budget = policy.irritation_budget_sensitive if needs.sensitive else policy.irritation_budget
     cost_cap = None
     if needs.price_cap_rmb is not None:
@@ -141,6 +134,18 @@ def resolve_request(
         out_of_stock=frozenset(needs.out_of_stock),
         base_ids=base_ids,
     )
+
+
+def check_module_ids(catalog: Catalog, module_ids: list[str]) -> None:
+    """Refuse module ids the catalog does not have (``UNKNOWN_MODULE``, the first 50 named)."""
+    unknown = sorted(set(module_ids) - set(catalog.modules))
+    if unknown:
+        raise InvalidInput(
+            f"Unknown module id(s): {unknown[:5]}",
+            code="UNKNOWN_MODULE",
+            message_zh="缺货清单中有未知的模块编号。",
+            details={"unknown": unknown[:50]},
+        )
 
 
 def select_candidates(

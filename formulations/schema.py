@@ -7,7 +7,7 @@ RMB per kilogram, pH is pH. Every regulatory number carries its source.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -61,6 +61,7 @@ Benefit = Literal[
     "dryness",
     "sensitivity",
 ]
+BENEFITS: tuple[Benefit, ...] = get_args(Benefit)
 ProductType = Literal[
     "toner",
     "essence",

@@ -31,7 +31,7 @@ from models.results import (
 from serving.analyzer_state import AnalyzerLoader
 from serving.app import create_app
 from skinlab.errors import quality_error
-from skinlab.settings import Settings
+from skinlab.settings import Settings, get_settings
 
 # The fake analyzer finds no face in an all-black photo (the marker for a quality failure).
 NO_FACE_COLOR = (0, 0, 0)
@@ -145,3 +145,14 @@ def api(
 def client(api: Callable[..., TestClient]) -> TestClient:
     """A started client with default test settings and the fake analyzer."""
     return api()
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Point the command's settings at a temporary data folder; returns that folder."""
+    data_dir = tmp_path / "var"
+    monkeypatch.setenv("SKINLAB_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("SKINLAB_AUTO_MIGRATE", "true")
+    get_settings.cache_clear()
+    yield data_dir
+    get_settings.cache_clear()

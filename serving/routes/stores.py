@@ -7,10 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, Field
 
+from formulations.problem import check_module_ids
 from formulations.registry import set_store_stock_outs, store_stock_outs
 from serving.deps import CatalogDep, SessionDep
 from serving.schemas import ErrorBody
-from skinlab.errors import InvalidInput
 
 router = APIRouter(prefix="/stores", tags=["formulation"])
 
@@ -34,14 +34,7 @@ def put_stock(
     store_id: StoreId, body: StockOuts, session: SessionDep, catalog: CatalogDep
 ) -> StockOuts:
     """Replace the store's stock-out list; every module id must be in the catalog."""
-    unknown = sorted(set(body.out_of_stock) - set(catalog.modules))
-    if unknown:
-        raise InvalidInput(
-            f"Unknown module id(s): {unknown[:5]}",
-            code="UNKNOWN_MODULE",
-            message_zh="缺货清单中有未知的模块编号。",
-            details={"unknown": unknown[:50]},
-        )
+    check_module_ids(catalog, body.out_of_stock)
     record = set_store_stock_outs(session, store_id, body.out_of_stock)
     session.commit()
     return StockOuts(out_of_stock=record.out_of_stock)

@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 import types
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,17 +21,6 @@ from skinlab.db import make_engine
 from skinlab.settings import get_settings
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """Point the command's settings at a temporary data folder; returns that folder."""
-    data_dir = tmp_path / "var"
-    monkeypatch.setenv("SKINLAB_DATA_DIR", str(data_dir))
-    monkeypatch.setenv("SKINLAB_AUTO_MIGRATE", "true")
-    get_settings.cache_clear()
-    yield data_dir
-    get_settings.cache_clear()
 
 
 @pytest.fixture

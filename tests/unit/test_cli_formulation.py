@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,21 +14,9 @@ from typer.testing import CliRunner
 
 from formulations.catalog import CATALOG_DIR
 from skinlab.cli import app
-from skinlab.settings import get_settings
 
 runner = CliRunner()
 NEEDS = {"scores": {"spots": 60.0, "redness": 30.0}, "skin_type": "dry"}
-
-
-@pytest.fixture
-def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """Point the command's settings at a temporary data folder; returns that folder."""
-    data_dir = tmp_path / "var"
-    monkeypatch.setenv("SKINLAB_DATA_DIR", str(data_dir))
-    monkeypatch.setenv("SKINLAB_AUTO_MIGRATE", "true")
-    get_settings.cache_clear()
-    yield data_dir
-    get_settings.cache_clear()
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from formulations.engine import solve
 from formulations.needs import FormulationNeeds, benefit_weights
 from formulations.problem import FormulationPolicy, resolve_request, select_candidates
 from formulations.sampling import random_needs
+from formulations.schema import BENEFITS
 from formulations.scoring import (
     COST_PENALTY,
     IRRITATION_PENALTY,
@@ -31,10 +32,6 @@ from formulations.scoring import (
 from skinlab.errors import InvalidInput
 
 CASES = 200
-BENEFITS = (
-    "redness", "spots", "wrinkles", "pores", "acne", "oiliness", "dark_circles", "texture",
-    "dryness", "sensitivity",
-)  # fmt: skip
 
 
 def small_catalog(full: Catalog, rng: np.random.Generator, size: int) -> Catalog:
