@@ -11,7 +11,8 @@ What each group of features measures (the head for a concern may use any of them
 - spots: a difference-of-Gaussians on L* (sigma 1.5 vs 6 px); dark compact blobs give negative
   responses (pigment spots, moles).
 - pores: the fine residual L* - blur(L*, 1.2 px): pores are dense, tiny, dark points.
-- acne: a difference-of-Gaussians on a*: raised red papules are compact positive blobs.
+- acne: a difference-of-Gaussians on a* (sigma 2 vs 6 px): raised red papules are compact
+  positive blobs, counted by how far they rise above each threshold (a graded share).
 - wrinkles: the largest Hessian eigenvalue of L* at 1.5 and 2.5 px: dark thin lines (valleys).
 - oiliness: specular highlights, i.e. pixels far brighter than the region and less chromatic.
 - dark circles: region L*, a*, b* against the cheeks (under-eyes darker/bluer/browner).
@@ -34,6 +35,12 @@ from skimage.feature import hessian_matrix, hessian_matrix_eigvals
 from data.vocabulary import REGIONS, Region
 
 ALIGNED_SIZE = 320
+# Phone JPEGs keep chroma at half resolution (4:2:0) and quantise it hardest, so the acne filter
+# starts at 2 px: finer "blobs" in a* are compression noise, not papules.
+ACNE_INNER_SIGMA = 2.0
+# Share of the face's skin within 3 % of its brightest code value above which that top is a
+# saturation plateau (natural highlights of the shipped photos hold 1-6 %).
+PLATEAU_SHARE = 0.10
 
 REGION_FEATURES: tuple[str, ...] = (
     "a_to_b",
@@ -146,32 +153,63 @@ def compute_maps(rgb: NDArray[np.uint8], skin: NDArray[np.bool_]) -> FaceMaps:
     face_l, face_a, face_b = (float(v) for v in np.median(reference, axis=0))
     # Contrasts relative to the face's own lightness (see contrast_scale).
     lightness = fill_outside(lab[..., 0] * (contrast_scale(face_l)), skin)
-    red = fill_outside(lab[..., 1], skin)
-    yellow = fill_outside(lab[..., 2], skin)
+    # A pixel saturated in every channel has no colour left: its a* and b* are filled in from
+    # the skin around it, so a blown-out highlight does not leave a red rim for the acne filter.
+    white = _white_level(rgb, skin)
+    unclipped = _unsaturated(rgb.max(axis=2), white)
+    coloured = skin & _unsaturated(rgb.min(axis=2), white)
+    measured = coloured if coloured.sum() >= 0.25 * skin.sum() else skin
+    red = fill_outside(lab[..., 1], measured)
+    yellow = fill_outside(lab[..., 2], measured)
     smooth = np.stack([_blur(lightness, 4.0), _blur(red, 4.0), _blur(yellow, 4.0)], axis=-1)
     return FaceMaps(
         lab=lab,
         spot=_blur(lightness, 1.5) - _blur(lightness, 6.0),
         pore=lightness - _blur(lightness, 1.2),
-        acne=_blur(red, 1.5) - _blur(red, 6.0),
+        acne=_blur(red, ACNE_INNER_SIGMA) - _blur(red, 6.0),
         ridge_fine=_dark_ridges(lightness, 1.5),
         ridge_coarse=_dark_ridges(lightness, 2.5),
         band=_blur(lightness, 2.0) - _blur(lightness, 8.0),
         smooth=smooth,
         face_lab=(face_l, face_a, face_b),
-        unclipped=_unclipped(rgb),
+        unclipped=unclipped,
     )
 
 
-def _unclipped(rgb: NDArray[np.uint8]) -> NDArray[np.bool_]:
-    """Pixels (and their neighbours) that did not saturate: only they show fine detail."""
-    clipped = (rgb.max(axis=2) >= 248).astype(np.uint8)
-    grown = cv2.dilate(clipped, np.ones((3, 3), np.uint8))
+def _white_level(rgb: NDArray[np.uint8], skin: NDArray[np.bool_]) -> float:
+    """The code value from which a pixel counts as saturated.
+
+    White (248) unless the face's skin has a flat top: a tenth of it within 3 % of its brightest
+    value, which is how a clipped photo looks after it was darkened (exposure compensation, a
+    filter); then that plateau is saturated too, just below white.
+    """
+    if not skin.any():
+        return 248.0
+    top = rgb.max(axis=2)[skin]
+    level = float(np.percentile(top, 99.9))
+    start = level - max(2.0, 0.03 * level)
+    if level >= 150 and float(np.mean(top >= start)) >= PLATEAU_SHARE:
+        return min(start, 248.0)
+    return 248.0
+
+
+def _unsaturated(channel: NDArray[np.uint8], white: float) -> NDArray[np.bool_]:
+    """Pixels (and their neighbours) whose ``channel`` stays below ``white``."""
+    grown = cv2.dilate((channel >= white).astype(np.uint8), np.ones((3, 3), np.uint8))
     return np.asarray(grown == 0)
 
 
 def _fraction(values: NDArray[np.float32], threshold: float) -> float:
     return float(np.mean(values > threshold))
+
+
+def _graded_fraction(values: NDArray[np.float32], threshold: float) -> float:
+    """Share of pixels beyond ``threshold``, each counted by how far: 0 at it, 1 from twice it.
+
+    Unlike a hard count this does not jump when compression noise lifts many pixels that sat
+    just under the threshold over it; a real blob is far beyond it and counts fully.
+    """
+    return float(np.mean(np.clip(values / threshold - 1.0, 0.0, 1.0)))
 
 
 def _region_row(
@@ -211,8 +249,8 @@ def _region_row(
         float(np.percentile(spot, 2)),
         float(np.std(pore)),
         _fraction(-pore, 1.5),
-        _fraction(acne / chroma_unit, 2.5),
-        _fraction(acne / chroma_unit, 6.0),
+        _graded_fraction(acne / chroma_unit, 2.5),
+        _graded_fraction(acne / chroma_unit, 6.0),
         float(np.percentile(acne, 99)) / chroma_unit,
         float(np.mean(ridge_fine)),
         float(np.mean(ridge_coarse)),
