@@ -15,6 +15,7 @@ import typer
 
 from skinlab import __version__
 from skinlab.cli_formulation import bench_formulate_command, catalog_app, formulate_command
+from skinlab.cli_propensity import ingest_command, simulate_command
 from skinlab.settings import get_settings
 
 if TYPE_CHECKING:
@@ -38,6 +39,8 @@ app.add_typer(bench_app, name="bench")
 app.add_typer(catalog_app, name="catalog")
 app.command("formulate")(formulate_command)
 bench_app.command("formulate")(bench_formulate_command)
+app.command("simulate")(simulate_command)
+app.command("ingest")(ingest_command)
 
 # Exit status of `skinlab analyze` when the photo cannot be analysed (bad input or quality).
 EXIT_REJECTED = 2

@@ -1,0 +1,96 @@
+"""Point-in-time split: what was known before an as-of moment, and who bought a card after it.
+
+Features must be built from :attr:`PointInTime.history` only; the labels look ``horizon_days``
+ahead. Every event table is cut on its ``time_column`` (strictly before ``as_of``); users who
+had not joined yet are dropped, and so are current card holders (a card bought before ``as_of``
+whose ``months`` still cover it), since they are not candidates for an upgrade.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from data.events import TABLES
+
+_DAYS_PER_MONTH = 365.25 / 12
+
+
+@dataclass(frozen=True)
+class PointInTime:
+    """The history before ``as_of`` and one label row per candidate user.
+
+    ``labels`` has columns ``user_id`` and ``label`` (1 if the user bought a card in
+    ``[as_of, as_of + horizon_days)``); ``holders_excluded`` counts current card holders left out.
+    """
+
+    as_of: datetime
+    horizon_days: int
+    history: dict[str, pa.Table]
+    labels: pa.Table
+    holders_excluded: int
+
+
+def _seconds(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    return np.asarray(pc.cast(column.cast(pa.timestamp("s")), pa.int64()).to_numpy(False))
+
+
+def _before(table: pa.Table, column: str, moment: datetime) -> pa.Table:
+    stamp = pa.scalar(moment, pa.timestamp("s"))
+    return table.filter(pc.less(table[column].cast(pa.timestamp("s")), stamp))
+
+
+def current_holders(cards: pa.Table, as_of: datetime) -> pa.Array:
+    """User ids whose card, bought before ``as_of``, still covers it."""
+    bought = _before(cards, "purchased_at", as_of)
+    if bought.num_rows == 0:
+        return pa.array([], pa.string())
+    months = bought["months"].to_numpy(False) if "months" in bought.column_names else 12
+    expiry = _seconds(bought["purchased_at"]) + np.asarray(months) * _DAYS_PER_MONTH * 86400
+    now = int(pa.scalar(as_of, pa.timestamp("s")).cast(pa.int64()).as_py())
+    return pc.unique(bought["user_id"].filter(pa.array(expiry > now)))
+
+
+def split_as_of(tables: Mapping[str, pa.Table], as_of: datetime, horizon_days: int) -> PointInTime:
+    """Cut every event table at ``as_of`` and label card purchases in the next ``horizon_days``.
+
+    Parameters
+    ----------
+    tables : mapping of str to pyarrow.Table
+        Event tables by name (at least ``users`` and ``card_purchases``); ``latent_traits`` and
+        other unknown names are ignored, so ground truth never reaches the history.
+    as_of : datetime
+        The moment features are computed at (naive local time, like the tables).
+    horizon_days : int
+        How far ahead a card purchase counts as a positive label.
+    """
+    if horizon_days < 1:
+        raise ValueError(f"horizon_days must be at least 1, not {horizon_days}")
+    history = {
+        name: _before(table, TABLES[name].time_column, as_of)
+        for name, table in tables.items()
+        if name in TABLES
+    }
+    cards = tables["card_purchases"]
+    holders = current_holders(cards, as_of)
+    users = history["users"]["user_id"]
+    candidate = pc.invert(pc.is_in(users, value_set=holders))
+    candidates = users.filter(candidate)
+    end = pa.scalar(as_of + timedelta(days=horizon_days), pa.timestamp("s"))
+    start = pa.scalar(as_of, pa.timestamp("s"))
+    when = cards["purchased_at"].cast(pa.timestamp("s"))
+    window = pc.and_(pc.greater_equal(when, start), pc.less(when, end))
+    buyers = pc.unique(cards["user_id"].filter(window))
+    label = pc.cast(pc.is_in(candidates, value_set=buyers), pa.int8())
+    return PointInTime(
+        as_of=as_of,
+        horizon_days=horizon_days,
+        history=history,
+        labels=pa.table({"user_id": candidates, "label": label}),
+        holders_excluded=len(users) - len(candidates),
+    )
