@@ -16,7 +16,7 @@ import numpy as np
 from formulations.catalog import Catalog
 from formulations.checker import CheckLimits, check_formula, composition_of
 from formulations.diagnose import diagnose_infeasible
-from formulations.explain import left_out, module_reasons
+from formulations.explain import left_out, module_reasons, need_bases
 from formulations.index import CatalogIndex, catalog_index
 from formulations.needs import FormulationNeeds
 from formulations.problem import (
@@ -150,6 +150,7 @@ def formulate(
                     dict(zip(BENEFITS, index.module_benefits[r].tolist(), strict=True)),
                     weights,
                     scores,
+                    need_bases(needs.skin_type, needs.sensitive),
                 ),
             )
             for m, r in zip(modules, solution.module_rows, strict=True)

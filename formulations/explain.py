@@ -25,6 +25,7 @@ BENEFIT_NAMES: dict[str, tuple[str, str]] = {
     "sensitivity": ("sensitivity and barrier", "敏感与屏障"),
 }
 MAX_LEFT_OUT = 5
+MIN_REASON_WEIGHT = 0.15
 
 
 def module_reasons(
@@ -33,10 +34,15 @@ def module_reasons(
     benefits: Mapping[str, float],
     weights: Mapping[str, float],
     scores: Mapping[str, float] | None,
+    bases: Mapping[str, tuple[str, str]] | None = None,
 ) -> list[Text]:
-    """The needs a chosen module answers, strongest first, with the evidence for its actives."""
+    """The needs a chosen module answers, strongest first, with the evidence for its actives.
+
+    ``bases`` says, for needs without a score (dryness, sensitivity, focus), where the need came
+    from, in English and Chinese; needs weighing less than ``MIN_REASON_WEIGHT`` are not named.
+    """
     ranked = sorted(
-        (b for b, v in benefits.items() if v > 0 and weights.get(b, 0) > 0),
+        (b for b, v in benefits.items() if v > 0 and weights.get(b, 0) >= MIN_REASON_WEIGHT),
         key=lambda b: (-weights[b] * benefits[b], b),
     )
     actives = ", ".join(f"{catalog.ingredients[i].inci} {d:g}%" for i, d in module.actives.items())
@@ -47,8 +53,9 @@ def module_reasons(
     for benefit in ranked[:3]:
         en, zh = BENEFIT_NAMES[benefit]
         score = (scores or {}).get(benefit)
-        basis = f"your score {score:.0f}/100" if score is not None else _basis_en(benefit)
-        basis_zh = f"您的评分 {score:.0f}/100" if score is not None else _basis_zh(benefit)
+        fallback = (bases or {}).get(benefit, ("you asked for it", "您的诉求"))
+        basis = f"your score {score:.0f}/100" if score is not None else fallback[0]
+        basis_zh = f"您的评分 {score:.0f}/100" if score is not None else fallback[1]
         reasons.append(
             Text(
                 code=f"ANSWERS_{benefit.upper()}",
@@ -144,11 +151,20 @@ def _why_not(
     )
 
 
-def _basis_en(benefit: str) -> str:
-    return {"dryness": "from your skin type", "sensitivity": "your skin is sensitive"}.get(
-        benefit, "you asked for it"
-    )
+def need_bases(skin_type: str | None, sensitive: bool | None) -> dict[str, tuple[str, str]]:
+    """Where the unscored needs come from, for the reasons' wording."""
+    bases = {
+        "dryness": (
+            f"your skin type: {skin_type}" if skin_type else "a general need",
+            f"您的肤质：{SKIN_TYPE_ZH.get(skin_type, skin_type)}" if skin_type else "基础需求",
+        ),
+        "sensitivity": (
+            ("your skin is sensitive", "您的皮肤偏敏感")
+            if sensitive
+            else ("general barrier care", "日常屏障养护")
+        ),
+    }
+    return bases
 
 
-def _basis_zh(benefit: str) -> str:
-    return {"dryness": "根据您的肤质", "sensitivity": "您的皮肤偏敏感"}.get(benefit, "您的诉求")
+SKIN_TYPE_ZH = {"dry": "干性", "normal": "中性", "oily": "油性", "combination": "混合性"}
