@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from data.events.specs import EBA_TOUCHES, SOURCE_CHANNELS
+from data.events.specs import SOURCE_CHANNELS
 from data.simulation_config import SimulationConfig
 from data.vocabulary import CONCERNS
 
@@ -187,7 +187,7 @@ def _recruitment_touches(
         + effects["qr_scan"] * scanned
         + effects["day10_call"] * day10_reached
     )
-    happened = (call, message, scanned, day10)
+    happened = (call, message, scanned, day10)  # in EBA_TOUCHES order
     reached = (call_reached, message_read, scanned, day10_reached)
     delays = (
         rng.random(n),
@@ -210,7 +210,6 @@ def _recruitment_touches(
         "touch": np.concatenate(kinds)[keep],
         "outcome": np.concatenate(outcomes)[keep],
     }
-    assert len(EBA_TOUCHES) == len(happened)
     return touches, np.asarray(join_logit, dtype=np.float64)
 
 

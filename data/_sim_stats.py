@@ -6,14 +6,15 @@ import numpy as np
 
 from data._sim_people import Columns, People
 from data.events.specs import EBA_TOUCHES, ORDER_CHANNELS, SOURCE_CHANNELS
+from data.simulation_config import SimulationConfig
 
 BlockStats = dict[str, float]
 _YEAR = 365.0
 
 
-def block_stats(config: object, people: People, raw: dict[str, Columns]) -> BlockStats:
+def block_stats(config: SimulationConfig, people: People, raw: dict[str, Columns]) -> BlockStats:
     """Sums and counts from one block; :func:`summarise` turns the totals into the summary."""
-    horizon = float(getattr(config, "days"))  # noqa: B009 (keeps this module free of the config)
+    horizon = float(config.days)
     n = people.size
     member = np.isfinite(people.community_join)
     orders, cards = raw["orders"], raw["card_purchases"]

@@ -14,9 +14,15 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from data.events.specs import ACTIVITY_KINDS, EBA_TOUCHES
 from data.vocabulary import CONCERNS
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "training" / "configs" / "simulation.yaml"
+
+
+def _same_keys(name: str, mapping: dict[str, float], expected: tuple[str, ...]) -> None:
+    if set(mapping) != set(expected):
+        raise ValueError(f"{name} must name exactly {', '.join(expected)}")
 
 
 class _Frozen(BaseModel):
@@ -86,6 +92,11 @@ class RecruitmentParams(_Frozen):
     )
     join_lag_days: float = Field(4.0, gt=0)
 
+    @model_validator(mode="after")
+    def _every_touch(self) -> RecruitmentParams:
+        _same_keys("touch_effects", self.touch_effects, EBA_TOUCHES)
+        return self
+
 
 class CommunityParams(_Frozen):
     """Staying in the WeCom community, and its weekly activity."""
@@ -115,6 +126,13 @@ class CommunityParams(_Frozen):
     content_sociability_effect: float = 1.2
     invite_sociability_effect: float = 1.5
     invite_member_weight: float = 6.0
+
+    @model_validator(mode="after")
+    def _known_kinds(self) -> CommunityParams:
+        _same_keys("weekly_rates", self.weekly_rates, ACTIVITY_KINDS)
+        if not set(self.points) <= set(ACTIVITY_KINDS):
+            raise ValueError(f"points may only name {', '.join(ACTIVITY_KINDS)}")
+        return self
 
 
 class PurchaseParams(_Frozen):

@@ -41,7 +41,9 @@ the first users of a bigger run are those of a smaller one. Every step is vector
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor
@@ -55,8 +57,10 @@ from data import _sim_activity, _sim_community, _sim_people
 from data._sim_arrow import block_tables
 from data._sim_stats import BlockStats, block_stats, summarise
 from data.simulation_config import SimulationConfig
+from skinlab.errors import InvalidInput
 
 MAX_USERS = 10_000_000
+SUMMARY_FILE = "summary.json"
 TABLE_NAMES = (
     "users",
     "orders",
@@ -70,6 +74,12 @@ TABLE_NAMES = (
     "card_purchases",
     "latent_traits",
 )
+
+
+class OutputNotEmpty(InvalidInput):
+    code = "OUTPUT_NOT_EMPTY"
+    message = "The output folder holds other files."
+    message_zh = "输出文件夹中有其他文件。"
 
 
 def simulate_block(
@@ -132,10 +142,7 @@ def _write_block(args: tuple[SimulationConfig, int, int, Path]) -> BlockStats:
     for name, table in tables.items():
         folder = out / name
         folder.mkdir(parents=True, exist_ok=True)
-        final = folder / f"part-{block:05d}.parquet"
-        partial = folder / f".part-{block:05d}.parquet.tmp"
-        pq.write_table(table, partial, compression="zstd")
-        os.replace(partial, final)  # a reader never sees a half-written part
+        pq.write_table(table, folder / f"part-{block:05d}.parquet", compression="zstd")
     return stats
 
 
@@ -156,7 +163,9 @@ def write_simulation(
     n_users : int
         1 to 10,000,000 users.
     out : Path
-        Output folder (created); existing parts of the same blocks are replaced.
+        Output folder. The run is written to a hidden sibling folder and swapped in at the end,
+        so ``out`` holds one whole run (with ``summary.json``) or its previous content. An
+        existing ``out`` is replaced only if it is empty or holds an earlier run.
     workers : int
         Processes simulating blocks in parallel (each block is independent).
     progress : callable, optional
@@ -168,7 +177,46 @@ def write_simulation(
         The summary: rows per table, seconds, and the statistics behind the known facts.
     """
     started = time.perf_counter()
-    jobs = [(config, block, n, out) for block, n in _blocks(config, n_users)]
+    blocks = _blocks(config, n_users)
+    if out.exists() and any(out.iterdir()) and not (out / SUMMARY_FILE).exists():
+        raise OutputNotEmpty(
+            f"{out} is not empty and holds no simulation ({SUMMARY_FILE}); choose another folder.",
+            details={"out": str(out)},
+        )
+    staging = out.parent / f".{out.name}.partial-{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    try:
+        summary = _write_blocks(config, blocks, staging, workers, progress)
+        summary["seconds"] = round(time.perf_counter() - started, 2)
+        summary["seed"] = config.seed
+        summary["window"] = [config.start.isoformat(), config.end.isoformat()]
+        (staging / SUMMARY_FILE).write_text(json.dumps(summary, indent=2) + "\n", "utf-8")
+        _swap_in(staging, out)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return summary
+
+
+def _swap_in(staging: Path, out: Path) -> None:
+    """Replace ``out`` by ``staging`` with two renames (the old run is deleted afterwards)."""
+    if out.exists():
+        retired = out.parent / f".{out.name}.old-{os.getpid()}"
+        os.replace(out, retired)
+        os.replace(staging, out)
+        shutil.rmtree(retired)
+    else:
+        os.replace(staging, out)
+
+
+def _write_blocks(
+    config: SimulationConfig,
+    blocks: list[tuple[int, int]],
+    out: Path,
+    workers: int,
+    progress: Callable[[int], None] | None,
+) -> dict[str, object]:
+    jobs = [(config, block, n, out) for block, n in blocks]
     results: list[BlockStats] = []
     if workers > 1 and len(jobs) > 1:
         with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
@@ -181,11 +229,7 @@ def write_simulation(
             results.append(_write_block(job))
             if progress:
                 progress(job[2])
-    summary = summarise(results)
-    summary["seconds"] = round(time.perf_counter() - started, 2)
-    summary["seed"] = config.seed
-    summary["window"] = [config.start.isoformat(), config.end.isoformat()]
-    return summary
+    return summarise(results)
 
 
 def read_simulation(folder: Path, tables: tuple[str, ...] = TABLE_NAMES) -> dict[str, pa.Table]:

@@ -38,16 +38,23 @@ def simulate_command(
 
     from data.simulation_config import SimulationConfig
     from data.simulator import write_simulation
+    from skinlab.errors import SkinlabError
 
     overrides = {} if seed is None else {"seed": seed}
     settings = SimulationConfig.load(config, **overrides)
-    with tqdm(
-        total=users, unit="user", unit_scale=True, file=sys.stderr, desc="simulate", disable=None
-    ) as bar:
-        summary = write_simulation(settings, users, out, workers=workers, progress=bar.update)
-    (out / "summary.json").write_text(
-        json.dumps(summary, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
-    )
+    try:
+        with tqdm(
+            total=users,
+            unit="user",
+            unit_scale=True,
+            file=sys.stderr,
+            desc="simulate",
+            disable=None,  # a bar on a terminal only, never in logs or captured output
+        ) as bar:
+            summary = write_simulation(settings, users, out, workers=workers, progress=bar.update)
+    except SkinlabError as error:
+        _print({"error": error.to_dict()})
+        raise typer.Exit(EXIT_REJECTED) from error
     if json_output:
         _print(summary)
         return

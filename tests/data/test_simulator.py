@@ -15,10 +15,17 @@ from pydantic import ValidationError
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
+from data import simulator
 from data.as_of import split_as_of
 from data.events import ROW_MODELS, TABLES
 from data.simulation_config import SimulationConfig
-from data.simulator import TABLE_NAMES, read_simulation, simulate, write_simulation
+from data.simulator import (
+    TABLE_NAMES,
+    OutputNotEmpty,
+    read_simulation,
+    simulate,
+    write_simulation,
+)
 
 ARROW_TYPES = {
     "string": pa.string(),
@@ -89,6 +96,43 @@ def test_partitioned_parquet_equals_the_in_memory_run(tmp_path: Path) -> None:
     for name in TABLE_NAMES:
         assert written[name].equals(expected[name]), name
         assert summary["rows"][name] == expected[name].num_rows  # type: ignore[index]
+
+
+def test_a_rerun_replaces_the_previous_run_whole(tmp_path: Path) -> None:
+    config = SimulationConfig.load(block_users=400)
+    out = tmp_path / "run"
+    write_simulation(config, 1000, out)
+    write_simulation(config, 300, out)
+    assert [p.name for p in (out / "users").iterdir()] == ["part-00000.parquet"]
+    assert read_simulation(out)["users"].num_rows == 300
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+
+
+def test_a_crash_mid_run_leaves_the_previous_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = SimulationConfig.load(block_users=400)
+    out = tmp_path / "run"
+    write_simulation(config, 300, out)
+    real = simulator.simulate_block
+
+    def crash_on_block_1(config: SimulationConfig, block: int, n: int) -> object:
+        if block == 1:
+            raise MemoryError("killed")
+        return real(config, block, n)
+
+    monkeypatch.setattr(simulator, "simulate_block", crash_on_block_1)
+    with pytest.raises(MemoryError):
+        write_simulation(config, 1000, out)
+    assert read_simulation(out)["users"].num_rows == 300
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+
+
+def test_an_unrelated_folder_is_not_overwritten(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("keep me")
+    with pytest.raises(OutputNotEmpty):
+        write_simulation(SimulationConfig.load(), 100, tmp_path)
+    assert (tmp_path / "notes.txt").read_text() == "keep me"
 
 
 # --- schema ------------------------------------------------------------------------------------
@@ -270,5 +314,7 @@ def test_config_is_frozen_and_validated(config: SimulationConfig) -> None:
         SimulationConfig.load(population={"concern_mix": {"freckles": 1.0}})
     with pytest.raises(ValidationError):
         SimulationConfig.load(start=date(2025, 1, 1), end=date(2025, 1, 10))
+    with pytest.raises(ValidationError, match="touch_effects must name exactly"):
+        SimulationConfig.load(recruitment={"touch_effects": {"qr_scan": 1.0}})
     with pytest.raises(ValueError, match="between 1 and"):
         simulate(config, 0)

@@ -51,6 +51,14 @@ def test_simulate_refuses_zero_users(tmp_path: Path) -> None:
     assert not any(tmp_path.iterdir())
 
 
+def test_simulate_refuses_a_folder_of_other_files(tmp_path: Path) -> None:
+    (tmp_path / "keep.txt").write_text("mine")
+    result = runner.invoke(app, ["simulate", "--users", "50", "--out", str(tmp_path)])
+    assert result.exit_code == 2
+    assert json.loads(result.stdout)["error"]["code"] == "OUTPUT_NOT_EMPTY"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.txt"]
+
+
 def test_ingest_reports_rejected_rows_and_writes_the_good_ones(tmp_path: Path) -> None:
     source = tmp_path / "orders.csv"
     source.write_text(
