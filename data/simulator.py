@@ -45,7 +45,7 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -247,8 +247,3 @@ def _seconds(table: pa.Table) -> pa.Table:
         for f in table.schema
     ]
     return table.cast(pa.schema(fields))
-
-
-def tables_by_name(tables: Mapping[str, pa.Table]) -> dict[str, pa.Table]:
-    """The event tables only (without the ground truth), for code that must not see it."""
-    return {name: table for name, table in tables.items() if name != "latent_traits"}
