@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test check lint types unit venv models bench clean lock
+.PHONY: run test check lint types unit venv models browser bench clean lock
 
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "skinlab needs Python 3.11+"'
@@ -17,6 +17,11 @@ $(STAMP): requirements.lock pyproject.toml
 	@touch $(STAMP)
 
 venv: $(STAMP)
+
+# The BA page's browser tests (tests/e2e) drive Debian's Chromium; CJK fonts for readable
+# screenshots. Needs root (or run the apt-get line yourself once).
+browser:
+	@command -v chromium >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium fonts-wqy-microhei)
 
 models: $(STAMP)
 	$(BIN)/skinlab models ensure
@@ -33,7 +38,7 @@ types: $(STAMP)
 
 check: lint types
 
-unit: $(STAMP)
+unit: $(STAMP) browser
 	$(BIN)/python -m pytest -n 2 tests
 
 test: check models unit

@@ -16,6 +16,7 @@ import skinlab
 from formulations.catalog import load_catalog
 from formulations.index import catalog_index
 from serving.analyzer_state import AnalyzerLoader, AnalyzerState, load_skin_analyzer
+from serving.ba import mount_ba_page
 from serving.errors import install_error_handlers
 from serving.logging import RequestContextMiddleware, configure_logging
 from serving.routes import analyze, formulate, health, stores, users
@@ -78,4 +79,5 @@ def create_app(
     app.include_router(formulate.router)
     app.include_router(stores.router)
     app.include_router(users.router)
+    mount_ba_page(app, settings)
     return app

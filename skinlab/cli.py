@@ -16,6 +16,7 @@ import typer
 from skinlab import __version__
 from skinlab.cli_formulation import bench_formulate_command, catalog_app, formulate_command
 from skinlab.cli_propensity import ingest_command, simulate_command
+from skinlab.cli_stores import stores_app
 from skinlab.settings import get_settings
 
 if TYPE_CHECKING:
@@ -37,6 +38,7 @@ app.add_typer(models_app, name="models")
 app.add_typer(train_app, name="train")
 app.add_typer(bench_app, name="bench")
 app.add_typer(catalog_app, name="catalog")
+app.add_typer(stores_app, name="stores")
 app.command("formulate")(formulate_command)
 bench_app.command("formulate")(bench_formulate_command)
 app.command("simulate")(simulate_command)

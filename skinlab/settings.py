@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SHIPPED_MODELS_DIR = PROJECT_ROOT / "models" / "artifacts"
+# Public on purpose: phone-derived user ids made outside production are not protected.
+DEVELOPMENT_PHONE_ID_SECRET = "skinlab-development-only-phone-id-secret"
 
 
 class Settings(BaseSettings):
@@ -75,8 +78,33 @@ class Settings(BaseSettings):
     solver_time_limit_s: float = Field(default=5.0, gt=0)
     candidates_per_benefit: int = Field(default=3, ge=1)
 
+    # The BA page (serving/ba): signs its session cookie. Required in production; elsewhere a
+    # random one per process when unset, so sign-ins end at restart and do not survive across
+    # `skinlab serve --workers N` processes (set it to share them).
+    session_secret: SecretStr | None = None
+    # Keys the HMAC that turns a phone number into a user id (``ph:...``), so no phone is stored.
+    # Separate from the session secret: rotating that must not orphan every customer found by
+    # phone. Required in production; development and tests use a fixed, public value when unset.
+    phone_id_secret: SecretStr | None = None
+
     log_level: str = "INFO"
     log_json: bool = True
+
+    @model_validator(mode="after")
+    def _fill_secrets(self) -> Settings:
+        if self.environment == "production":
+            missing = [
+                f"SKINLAB_{name.upper()}"
+                for name in ("session_secret", "phone_id_secret")
+                if getattr(self, name) is None
+            ]
+            if missing:
+                raise ValueError(f"{' and '.join(missing)} must be set in production")
+        if self.session_secret is None:
+            self.session_secret = SecretStr(secrets.token_urlsafe(32))
+        if self.phone_id_secret is None:
+            self.phone_id_secret = SecretStr(DEVELOPMENT_PHONE_ID_SECRET)
+        return self
 
     @model_validator(mode="after")
     def _fill_derived_urls(self) -> Settings:

@@ -10,6 +10,7 @@ from alembic import command
 from sqlalchemy import func, inspect, select, text
 
 import formulations.registry  # noqa: F401  (registers the SKU tables)
+import skinlab.store_keys  # noqa: F401  (registers the store key table)
 from data.records import (
     AnalysisRecord,
     ConsentRecord,
@@ -21,7 +22,15 @@ from data.records import (
 from skinlab.db import Base, alembic_config, make_engine, make_sessionmaker, upgrade_database
 from skinlab.settings import Settings
 
-TABLES = {"users", "consents", "analyses", "skus", "sku_issuances", "store_stock"}
+TABLES = {
+    "users",
+    "consents",
+    "analyses",
+    "skus",
+    "sku_issuances",
+    "store_stock",
+    "store_keys",
+}
 
 
 def _add_user_with_history(settings: Settings, user_id: str = "wx_1") -> None:

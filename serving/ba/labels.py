@@ -1,0 +1,200 @@
+"""Every word the BA page shows, in Chinese (first) and English.
+
+The templates render the chosen language; the same table goes to the page as JSON so the
+language switch re-renders labels without a reload. ``{n}``-style fields are filled in by ba.js.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, get_args
+
+Lang = Literal["zh", "en"]
+LANGS: tuple[Lang, ...] = get_args(Lang)
+
+# key: (Chinese, English)
+_LABELS: dict[str, tuple[str, str]] = {
+    "app_title": ("肌肤检测与定制配方", "Skin test and custom formula"),
+    "store": ("门店", "Store"),
+    "sign_out": ("退出登录", "Sign out"),
+    "lang_switch": ("English", "中文"),
+    "sign_in_title": ("门店登录", "Store sign-in"),
+    "store_id": ("门店编号", "Store id"),
+    "store_key": ("门店密钥", "Store key"),
+    "sign_in": ("登录", "Sign in"),
+    "sign_in_failed": ("门店编号或密钥不正确。", "Wrong store id or key."),
+    "sign_in_help": (
+        "密钥由管理员用 skinlab stores add-key 生成，只显示一次。",
+        "An administrator creates keys with skinlab stores add-key; each is shown once.",
+    ),
+    "step_customer": ("顾客", "Customer"),
+    "step_photo": ("拍照", "Photo"),
+    "step_results": ("结果", "Results"),
+    "step_formula": ("配方", "Formula"),
+    "customer_title": ("查找或新建顾客", "Find or add a customer"),
+    "phone": ("手机号", "Phone number"),
+    "customer_id": ("或顾客编号", "or customer id"),
+    "find": ("查找", "Find"),
+    "phone_not_stored": (
+        "手机号不会被保存，只保存由它生成的加密编号。",
+        "The phone number is not stored, only an id derived from it with a secret key.",
+    ),
+    "customer_new": ("新顾客：首次检测。", "New customer: first skin test."),
+    "customer_known": ("老顾客：已有 {n} 次检测。", "Returning customer: {n} skin tests so far."),
+    "customer_needed": ("请输入手机号或顾客编号。", "Enter a phone number or a customer id."),
+    "consent_title": ("拍照同意", "Consent"),
+    "consent_text": (
+        "顾客同意拍摄面部照片用于肌肤分析。照片不保存；结果按顾客编号保存，可随时删除。",
+        "The customer agrees to a photo of their face for the skin test. The photo is not kept;"
+        " results are kept under the customer id and can be erased at any time.",
+    ),
+    "consent_needed": ("请先勾选顾客同意，再拍照。", "Tick the customer's consent first."),
+    "camera_open": ("打开相机", "Open camera"),
+    "camera_switch": ("切换前/后摄像头", "Switch front/rear camera"),
+    "capture": ("拍照", "Take photo"),
+    "upload": ("上传照片", "Upload a photo"),
+    "camera_unavailable": ("无法使用相机，请上传照片。", "No camera here: upload a photo."),
+    "guide_dark": ("光线偏暗：请面向窗户或明亮光源。", "Too dark: face a window or bright light."),
+    "guide_bright": ("光线过强：请避开直射光。", "Too bright: step out of direct light."),
+    "guide_ok": (
+        "光线合适：请正对镜头，整张脸在框内，保持不动。",
+        "Light is fine: look straight at the camera, whole face in the frame, hold still.",
+    ),
+    "analyzing": ("正在分析照片…", "Analysing the photo…"),
+    "compressed": ("照片已压缩至 {kb} KB", "Photo compressed to {kb} KB"),
+    "photo_refused": ("这张照片无法分析", "This photo cannot be analysed"),
+    "retake": ("重新拍照", "Retake"),
+    "results_title": ("检测结果", "Results"),
+    "overlay": ("在脸上显示", "Show on the face"),
+    "overlay_none": ("无", "None"),
+    "overlay_missing": ("此项没有区域图。", "No map for this concern."),
+    "scores_title": ("各项评分（0–100，越高越明显）", "Scores (0–100, higher = more of it)"),
+    "skin_type": ("肤质", "Skin type"),
+    "sensitive": ("偏敏感", "sensitive"),
+    "tone": ("肤色", "Skin tone"),
+    "change_title": ("与上次检测相比", "Since the previous test"),
+    "change_none": ("首次检测，暂无对比。", "First test: nothing to compare with yet."),
+    "better": ("改善", "better"),
+    "worse": ("加重", "worse"),
+    "same": ("持平", "same"),
+    "to_formula": ("查看推荐配方", "See the proposed formula"),
+    "formula_title": ("推荐配方", "Proposed formula"),
+    "product_type": ("产品类型", "Product type"),
+    "exclude": ("排除成分", "Exclude an ingredient"),
+    "exclude_placeholder": ("成分名、INCI 或中文名", "name, INCI or 中文名"),
+    "add": ("添加", "Add"),
+    "remove": ("移除", "Remove"),
+    "fragrance_free": ("无香精", "Fragrance-free"),
+    "pregnancy_safe": ("孕期可用", "Pregnancy-safe"),
+    "price_cap": ("价格上限（元）", "Price cap (RMB)"),
+    "bottle": ("瓶装容量", "Bottle size"),
+    "resolve": ("按新要求重新计算", "Re-solve with these choices"),
+    "solving": ("正在计算配方…", "Solving the formula…"),
+    "base": ("基底", "Base"),
+    "modules": ("功效模块", "Modules"),
+    "price": ("零售价", "Retail price"),
+    "warnings": ("注意事项", "Warnings"),
+    "infeasible_title": ("无法同时满足所有要求", "These requirements cannot all be met"),
+    "conflicts": ("相互冲突的要求", "Conflicting requirements"),
+    "smallest_relaxation": ("最小调整建议", "Smallest change that works"),
+    "confirm": ("确认配方，生成产品编号", "Confirm and issue the SKU"),
+    "sku": ("产品编号", "SKU"),
+    "sheet_open": ("打开调配单", "Open the compounding sheet"),
+    "print": ("打印", "Print"),
+    "sheet_title": ("调配单", "Compounding sheet"),
+    "col_step": ("步骤", "Step"),
+    "col_what": ("内容", "What"),
+    "col_grams": ("克数", "Grams"),
+    "col_note": ("说明", "Note"),
+    "label_zh": ("成分表", "Ingredients"),
+    "customer": ("顾客", "Customer"),
+    "date": ("日期", "Date"),
+    "monthly_title": ("月卡推荐", "Monthly card"),
+    "monthly_na": (
+        "暂未开放：购买倾向模型仍在开发中，在它上线之前这里不显示任何数字。",
+        "Not available yet: the propensity model is still being built; no numbers are shown"
+        " here until it is.",
+    ),
+    "next_customer": ("下一位顾客", "Next customer"),
+    "error_generic": ("出错了，请重试。", "Something went wrong; please try again."),
+    "network_error": ("网络连接失败，请检查网络后重试。", "Network error: check and retry."),
+    "signed_out": ("登录已过期，请重新登录。", "Signed out: please sign in again."),
+    # Concerns, skin types, tones and product types, as the API names them.
+    "c_redness": ("泛红", "Redness"),
+    "c_spots": ("色斑", "Spots"),
+    "c_wrinkles": ("皱纹", "Wrinkles"),
+    "c_pores": ("毛孔", "Pores"),
+    "c_acne": ("痘痘", "Acne"),
+    "c_oiliness": ("出油", "Oiliness"),
+    "c_dark_circles": ("黑眼圈", "Dark circles"),
+    "c_texture": ("肤质不均", "Texture"),
+    "t_dry": ("干性", "dry"),
+    "t_normal": ("中性", "normal"),
+    "t_oily": ("油性", "oily"),
+    "t_combination": ("混合性", "combination"),
+    "tone_very_light": ("非常白皙", "very light"),
+    "tone_light": ("白皙", "light"),
+    "tone_intermediate": ("中等", "intermediate"),
+    "tone_tan": ("小麦色", "tan"),
+    "tone_brown": ("棕色", "brown"),
+    "tone_dark": ("深色", "dark"),
+    "p_toner": ("爽肤水", "toner"),
+    "p_essence": ("精华水", "essence"),
+    "p_serum": ("精华液", "serum"),
+    "p_gel": ("凝胶", "gel"),
+    "p_lotion": ("乳液", "lotion"),
+    "p_cream": ("面霜", "cream"),
+    "p_rich_cream": ("滋润面霜", "rich cream"),
+    "p_eye_cream": ("眼霜", "eye cream"),
+    "p_sleeping_mask": ("睡眠面膜", "sleeping mask"),
+    # What to do next, for each photo refusal: the API's hint is English only.
+    "q_NO_FACE": ("请正对镜头，让整张脸都在画面里。", ""),
+    "q_MULTIPLE_FACES": ("画面里只能有一张脸，请其他人离开镜头。", ""),
+    "q_FACE_TOO_SMALL": ("请靠近一些，让脸占满画面的大部分。", ""),
+    "q_TOO_BLURRY": ("请保持不动，对好焦后再拍。", ""),
+    "q_TOO_DARK": ("请面向窗户或明亮、均匀的光源后重拍。", ""),
+    "q_OVEREXPOSED": ("光线太强，请避开直射光或闪光灯后重拍。", ""),
+    "q_HEAD_TURNED": ("请把脸正对镜头，不要侧脸。", ""),
+    "q_HEAD_TILTED": ("请把头摆正，不要歪头或低头。", ""),
+    "q_INVALID_IMAGE": ("照片无法读取，请重新拍摄或换一张 JPEG/PNG 照片。", ""),
+    "q_IMAGE_TOO_SMALL": ("照片太小，请用相机重新拍摄。", ""),
+    "q_IMAGE_TOO_LARGE": ("照片文件太大，请重新拍摄。", ""),
+}
+
+CONCERN_KEYS = (
+    "redness",
+    "spots",
+    "wrinkles",
+    "pores",
+    "acne",
+    "oiliness",
+    "dark_circles",
+    "texture",
+)
+PRODUCT_TYPES = (
+    "serum",
+    "essence",
+    "toner",
+    "gel",
+    "lotion",
+    "cream",
+    "rich_cream",
+    "eye_cream",
+    "sleeping_mask",
+)
+BOTTLE_SIZES = (30, 50, 100)
+
+
+def labels_for(lang: Lang) -> dict[str, str]:
+    """Every label in ``lang`` (empty where English uses the API's own words instead)."""
+    index = LANGS.index(lang)
+    return {key: pair[index] for key, pair in _LABELS.items()}
+
+
+def all_labels() -> dict[Lang, dict[str, str]]:
+    """The whole table, for the page's language switch."""
+    return {lang: labels_for(lang) for lang in LANGS}
+
+
+def parse_lang(value: str | None) -> Lang:
+    """``en`` if asked for, else Chinese (the default)."""
+    return "en" if value == "en" else "zh"
