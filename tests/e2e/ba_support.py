@@ -106,4 +106,4 @@ class BaServer:
     store_id: str
     store_key: str
     settings: Settings
-    analyzer: PaintedFaceAnalyzer
+    analyzer: PaintedFaceAnalyzer | None  # None: the real model

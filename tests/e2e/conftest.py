@@ -11,6 +11,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,6 +19,7 @@ import pytest
 import uvicorn
 from ba_support import BaServer, PaintedFaceAnalyzer
 
+from serving.analyzer_state import AnalyzerLoader, load_skin_analyzer
 from serving.app import create_app
 from skinlab.db import make_engine, make_sessionmaker, upgrade_database
 from skinlab.settings import Settings
@@ -31,12 +33,6 @@ INSTALL_HINT = (
 )
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 STORE_ID = "sh-jingan-01"
-VIEWPORTS = {
-    "1024x768": {"width": 1024, "height": 768},
-    "768x1024": {"width": 768, "height": 1024},
-    "1280x800": {"width": 1280, "height": 800},
-    "800x1280": {"width": 800, "height": 1280},
-}
 
 
 def _free_port() -> int:
@@ -45,12 +41,13 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def ba_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BaServer]:
-    """skinlab on 127.0.0.1 and a free port, with one store key, until the session ends."""
-    data_dir = tmp_path_factory.mktemp("ba-server") / "var"
+@contextmanager
+def _serve(
+    folder: Path, loader: AnalyzerLoader, analyzer: PaintedFaceAnalyzer | None = None
+) -> Iterator[BaServer]:
+    """skinlab on 127.0.0.1 and a free port, with a fresh database and one store key."""
     settings = Settings(  # type: ignore[call-arg]
-        _env_file=None, environment="test", data_dir=data_dir, log_json=False, log_level="WARNING"
+        _env_file=None, environment="test", data_dir=folder, log_json=False, log_level="WARNING"
     )
     upgrade_database(settings)
     engine = make_engine(settings.database_url)
@@ -58,8 +55,7 @@ def ba_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BaServer]:
         key = add_store_key(session, STORE_ID)
         session.commit()
     engine.dispose()
-    analyzer = PaintedFaceAnalyzer()
-    app = create_app(settings, analyzer_loader=lambda _settings: analyzer)
+    app = create_app(settings, analyzer_loader=loader)
     port = _free_port()
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False)
@@ -71,10 +67,28 @@ def ba_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BaServer]:
         if time.monotonic() > deadline or not thread.is_alive():
             pytest.fail("the skinlab server did not start within 20 s")
         time.sleep(0.05)
-    assert app.state.analyzer_state.wait(timeout=10)
-    yield BaServer(f"http://127.0.0.1:{port}", STORE_ID, key, settings, analyzer)
-    server.should_exit = True
-    thread.join(timeout=10)
+    assert app.state.analyzer_state.wait(timeout=60), "the analyzer did not load"
+    assert app.state.analyzer_state.status == "ready"
+    try:
+        yield BaServer(f"http://127.0.0.1:{port}", STORE_ID, key, settings, analyzer)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def ba_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BaServer]:
+    """The page with a fake analyzer (no model; an all-black photo has no face)."""
+    analyzer = PaintedFaceAnalyzer()
+    with _serve(tmp_path_factory.mktemp("ba") / "var", lambda _s: analyzer, analyzer) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def real_ba_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BaServer]:
+    """The page with the shipped skin model, as `skinlab serve` runs it."""
+    with _serve(tmp_path_factory.mktemp("ba-real") / "var", load_skin_analyzer) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

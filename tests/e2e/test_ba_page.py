@@ -7,16 +7,17 @@ from __future__ import annotations
 
 import json
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from ba_support import BaServer, black_photo, painted_face
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 pytestmark = pytest.mark.e2e
 
+FACES = Path(__file__).resolve().parents[2] / "data" / "faces"
 LANDSCAPE = ["1024x768", "1280x800"]
 ALL_SIZES = ["1024x768", "768x1024", "1280x800", "800x1280"]
 # Everything a finger has to hit on the page (a checkbox is hit through its whole .check label).
@@ -70,20 +71,37 @@ class Tablet:
 
 
 @pytest.fixture
-def tablet(
-    request: pytest.FixtureRequest, browser: Browser, ba_server: BaServer, screenshot_dir: Path
-) -> Iterator[Tablet]:
-    size = request.param
-    width, height = (int(n) for n in size.split("x"))
-    context = browser.new_context(
-        viewport={"width": width, "height": height}, device_scale_factor=1, has_touch=True
-    )
-    page = context.new_page()
+def open_tablet(
+    request: pytest.FixtureRequest, browser: Browser, screenshot_dir: Path
+) -> Iterator[Callable[[str, BaServer], Tablet]]:
+    """Open tabs as ``open_tablet("1024x768", server)``; fails if any page threw a JS error."""
+    contexts: list[BrowserContext] = []
     errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    yield Tablet(page, ba_server, screenshot_dir, f"{request.node.originalname}-{size}")
-    context.close()
+
+    def open_one(size: str, server: BaServer) -> Tablet:
+        width, height = (int(n) for n in size.split("x"))
+        context = browser.new_context(
+            viewport={"width": width, "height": height}, device_scale_factor=1, has_touch=True
+        )
+        contexts.append(context)
+        page = context.new_page()
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        return Tablet(page, server, screenshot_dir, f"{request.node.originalname}-{size}")
+
+    yield open_one
+    for context in contexts:
+        context.close()
     assert errors == [], f"JavaScript errors on the page: {errors}"
+
+
+@pytest.fixture
+def tablet(
+    request: pytest.FixtureRequest,
+    open_tablet: Callable[[str, BaServer], Tablet],
+    ba_server: BaServer,
+) -> Tablet:
+    """A tab at the size the test is parametrized with, on the server with the fake analyzer."""
+    return open_tablet(request.param, ba_server)
 
 
 def _get_json(url: str) -> Any:
@@ -114,6 +132,7 @@ def test_whole_consultation(tablet: Tablet, tmp_path: Path) -> None:
         tablet.upload(painted_face(tmp_path / "face.jpg"))
     assert analyzed.value.status == 201
     # The 1600x1200 photo went up as at most 1280 px on its long side, as a small JPEG.
+    assert tablet.server.analyzer is not None
     assert tablet.server.analyzer.shapes[-1] == (960, 1280, 3)
     expect(page.locator("#photo-status")).to_contain_text("KB")
     assert int(page.inner_text("#photo-status").split()[-2]) < 400
@@ -267,3 +286,37 @@ def test_infeasible_formula_shows_conflicts_and_the_smallest_relaxation(
     expect(error.locator(".relaxation")).to_contain_text("将价格上限提高到至少")
     expect(page.locator("#confirm")).to_be_disabled()
     tablet.shot("infeasible")
+
+
+def test_a_real_photo_through_the_shipped_model(
+    open_tablet: Callable[[str, BaServer], Tablet], real_ba_server: BaServer
+) -> None:
+    """The real analyzer's overlays (aligned face + heatmaps) and quality verdicts on the page."""
+    tablet = open_tablet("1024x768", real_ba_server)
+    page = tablet.page
+    tablet.sign_in()
+    tablet.find_customer("13100000000")
+    tablet.to_photo()
+    tablet.upload(FACES / "free-mountain-vector-01.jpg")
+    error = page.locator("#photo-error")
+    expect(error).to_have_attribute("data-code", "NO_FACE", timeout=30_000)
+    expect(error).to_contain_text("照片中未检测到人脸。")
+    tablet.shot("real-no-face")
+
+    with page.expect_response("**/analyze", timeout=30_000) as analyzed:
+        tablet.upload(FACES / "0-f15-hao-ph.jpg")
+    assert analyzed.value.status == 201
+    expect(page.locator("#step-results")).to_be_visible()
+    assert page.get_attribute("#face-img", "src", timeout=5_000).startswith("data:image/png")
+    buttons = page.locator("#overlay-buttons [data-concern]")
+    expect(buttons).to_have_count(8)
+    for concern in ["spots", "wrinkles", "pores", "acne", "oiliness", "dark_circles", "redness"]:
+        page.click(f"#overlay-buttons [data-concern={concern}]")
+        expect(page.locator("#heat-img")).to_be_visible()
+        assert page.evaluate("document.getElementById('heat-img').naturalWidth") > 0, concern
+    tablet.shot("real-results")
+    with page.expect_response("**/formulate") as solved:
+        page.click("#to-formula")
+    assert solved.value.status == 201
+    expect(page.locator("#formula .module").first).to_be_visible()
+    tablet.shot("real-formula")
