@@ -24,7 +24,7 @@ from serving.ba.labels import (
     labels_for,
     parse_lang,
 )
-from serving.deps import SessionDep, SettingsDep
+from serving.deps import CatalogDep, SessionDep, SettingsDep
 from skinlab.errors import InvalidInput, SkinlabError
 from skinlab.phone_ids import phone_user_id
 from skinlab.store_keys import verify_store_key
@@ -69,11 +69,15 @@ def _render(
 
 
 @router.get("/", response_class=HTMLResponse)
-def ba_page(request: Request, lang: str | None = None) -> Response:
+def ba_page(request: Request, catalog: CatalogDep, lang: str | None = None) -> Response:
     """The consultation page; sends a signed-out tablet to the sign-in form."""
     store = _signed_in_store(request)
     if store is None:
         return RedirectResponse(SIGN_IN_PATH, status_code=303)
+    bases = [
+        {"id": b.id, "name": b.name, "name_zh": b.name_zh, "product_type": b.product_type}
+        for b in sorted(catalog.bases.values(), key=lambda b: b.id)
+    ]
     return _render(
         request,
         "page.html",
@@ -83,6 +87,7 @@ def ba_page(request: Request, lang: str | None = None) -> Response:
         concerns=CONCERN_KEYS,
         product_types=PRODUCT_TYPES,
         bottle_sizes=BOTTLE_SIZES,
+        bases=bases,
     )
 
 

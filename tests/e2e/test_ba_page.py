@@ -161,6 +161,16 @@ def test_whole_consultation(tablet: Tablet, tmp_path: Path) -> None:
         page.select_option("#product-type", "cream")
     assert resolved.value.status == 201
     expect(page.locator("#formula")).to_contain_text("面霜")
+    bases = page.locator("#base option")
+    assert bases.count() >= 2, "a choice of cream bases besides the automatic one"
+    base_id, base_name = (
+        bases.nth(bases.count() - 1).get_attribute("value"),
+        bases.last.inner_text(),
+    )
+    with page.expect_response("**/formulate") as resolved:
+        page.select_option("#base", base_id)
+    assert json.loads(resolved.value.request.post_data or "{}")["base_id"] == base_id
+    expect(page.locator("#formula")).to_contain_text(base_name)
     tablet.assert_touch_targets()
     tablet.shot("preferences-changed")
 
@@ -285,7 +295,14 @@ def test_infeasible_formula_shows_conflicts_and_the_smallest_relaxation(
     expect(error.locator(".conflicts li")).to_contain_text(["价格上限 0.5 元"])
     expect(error.locator(".relaxation")).to_contain_text("将价格上限提高到至少")
     expect(page.locator("#confirm")).to_be_disabled()
+    tablet.assert_touch_targets()
     tablet.shot("infeasible")
+    with page.expect_response("**/formulate") as relaxed:
+        page.click("#apply-relaxation")
+    assert relaxed.value.status == 201
+    assert float(page.input_value("#price-cap")) >= 1
+    expect(page.locator("#confirm")).to_be_enabled()
+    tablet.shot("relaxation-applied")
 
 
 def test_a_real_photo_through_the_shipped_model(

@@ -110,6 +110,13 @@
       if (details.smallest_relaxation) {
         const r = details.smallest_relaxation;
         box.append(el("p", { class: "relaxation" }, el("strong", {}, `${t("smallest_relaxation")}: `), say(r.zh, r.en)));
+        // A price cap has a number to apply; other relaxations are the BA's call.
+        if (r.constraint === "price_cap" && typeof r.value === "number") {
+          box.append(el("button", {
+            type: "button", class: "button", id: "apply-relaxation",
+            onclick: () => { $("price-cap").value = String(Math.ceil(r.value)); solve(); },
+          }, t("apply_relaxation")));
+        }
       }
     }
   }
@@ -362,6 +369,19 @@
   $("to-formula").addEventListener("click", () => { goTo(4); solve(); });
 
   // ---- 4. formula: preferences re-solve on the spot ------------------------------------------
+  const BASES = JSON.parse($("ba-bases").textContent);
+  // The bases of the chosen product type; "" lets the solver pick the best one.
+  function renderBaseOptions() {
+    const chosen = $("base").value;
+    const options = BASES.filter((b) => b.product_type === $("product-type").value);
+    $("base").replaceChildren(
+      el("option", { value: "" }, t("base_auto")),
+      ...options.map((b) => el("option", { value: b.id }, say(b.name_zh, b.name))),
+    );
+    $("base").value = options.some((b) => b.id === chosen) ? chosen : "";
+  }
+  renderers.push(renderBaseOptions);
+
   function needs() {
     const cap = parseFloat($("price-cap").value);
     return {
@@ -369,6 +389,7 @@
       user_id: state.userId,
       store_id: state.storeId,
       product_type: $("product-type").value,
+      base_id: $("base").value || null,
       bottle_ml: Number($("bottle").value),
       exclusions: $("fragrance-free").checked ? ["fragrance_free"] : [],
       pregnancy_safe: $("pregnancy-safe").checked,
@@ -439,7 +460,8 @@
     clearTimeout(pending);
     pending = setTimeout(solve, 120);
   }
-  ["product-type", "bottle", "fragrance-free", "pregnancy-safe", "price-cap"].forEach((id) => {
+  $("product-type").addEventListener("change", renderBaseOptions);
+  ["product-type", "base", "bottle", "fragrance-free", "pregnancy-safe", "price-cap"].forEach((id) => {
     $(id).addEventListener("change", scheduleSolve);
   });
   $("prefs").addEventListener("submit", (event) => { event.preventDefault(); scheduleSolve(); });
