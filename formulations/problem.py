@@ -79,6 +79,8 @@ class Candidates:
     # module id -> (English, Chinese) reason, for the strongest excluded modules only
     excluded: dict[str, tuple[str, str]] = field(default_factory=dict)
     pruned: int = 0
+    # greedy partial formulas met while pruning (module rows), best first: warm starts
+    paths: list[tuple[float, tuple[int, ...]]] = field(default_factory=list)
 
 
 def resolve_request(
@@ -192,6 +194,7 @@ def select_candidates(
     # Greedy partial formulas: once the strongest modules meet most of a need, the best companion
     # is whatever meets what is left *and still fits* (pH, room, compatibility, irritation), often
     # a weak module on its own.
+    paths: list[tuple[float, tuple[int, ...]]] = []
     for first in np.argsort(-value[rows], kind="stable")[: 2 * request.max_modules]:
         path = _Path(index, request, base_rows)
         path.add(int(rows[first]))
@@ -203,12 +206,14 @@ def select_candidates(
             gain = np.where(fits, gain - _penalty(index, rows), -np.inf)
             best_families(gain, among=fits)
             path.add(int(rows[int(np.argmax(gain))]))
+        paths.append(path.score())
     best_families(value[rows])
     for ingredient_id, min_pct in request.include:
         dose = index.module_composition[rows, index.column(ingredient_id)]
         best_families(value[rows], among=dose >= max(min_pct, 1e-12))
     kept = np.array(sorted(keep), dtype=np.int64)
-    return Candidates(base_rows, kept, excluded, pruned=len(rows) - len(kept))
+    paths.sort(key=lambda item: -item[0])
+    return Candidates(base_rows, kept, excluded, pruned=len(rows) - len(kept), paths=paths)
 
 
 class _Path:
@@ -225,6 +230,7 @@ class _Path:
         self.total = float(index.base_capacity_total[base_rows].max())
         self.irritation = 0.0
         self.conflicts = np.zeros(len(index.module_ids), dtype=bool)
+        self.rows: list[int] = []
 
     def add(self, row: int) -> None:
         index = self.index
@@ -235,6 +241,14 @@ class _Path:
         self.total -= index.module_inclusion[row]
         self.irritation += float(index.module_irritation[row])
         self.conflicts |= index.module_conflict[row]
+        self.rows.append(row)
+
+    def score(self) -> tuple[float, tuple[int, ...]]:
+        """Weighted met needs less penalties (the base left out), and the rows."""
+        index = self.index
+        rows = np.array(self.rows, dtype=np.int64)
+        value = float(np.minimum(self.met, 1.0) @ self.request.weights)
+        return value - float(_penalty(index, rows).sum()), tuple(self.rows)
 
     def residual(self) -> NDArray[np.float64]:
         return np.maximum(1.0 - self.met, 0.0)

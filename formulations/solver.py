@@ -177,7 +177,7 @@ def solve_formula(
     integer[q0:] = True
     highs = _highs(objective, lower, upper, integer, rows, time_limit_s)
     if start is not None and start.status != "infeasible":
-        _warm_start(highs, start, bases, modules, (y0, x0), n_cols)
+        _warm_start(highs, start, index, request, candidates, n_cols)
     build_seconds = time.perf_counter() - started
     highs.run()
     solve_seconds = time.perf_counter() - started - build_seconds
@@ -204,17 +204,35 @@ def solve_formula(
 def _warm_start(
     highs: highspy.Highs,
     start: Solution,
-    bases: NDArray[np.int64],
-    modules: NDArray[np.int64],
-    cols: tuple[int, int],
+    index: CatalogIndex,
+    request: Request,
+    candidates: Candidates,
     n_cols: int,
 ) -> None:
-    """Offer a known formula (its base and modules) as the first incumbent; HiGHS completes the
-    continuous part, and the incumbent lets it fix most modules by reduced cost at the root."""
-    y0, x0 = cols
-    values = np.full(n_cols, np.nan)
-    values[y0 : y0 + len(bases)] = (bases == start.base_row).astype(float)
-    values[x0 : x0 + len(modules)] = np.isin(modules, start.module_rows).astype(float)
+    """Offer a known formula (a base and modules) as the first incumbent, every column filled
+    in; HiGHS ignores it if it breaks a constraint. A good incumbent lets it fix modules by
+    reduced cost at the root."""
+    bases, modules = candidates.bases, candidates.modules
+    nb, nm = len(bases), len(modules)
+    benefit_cols = [k for k, w in enumerate(request.weights) if w > 0]
+    y0, w0, x0 = 0, nb, 2 * nb
+    z0 = x0 + nm
+    q0 = z0 + len(benefit_cols)
+    chosen = list(start.module_rows)
+    if start.base_row not in bases or not set(chosen) <= set(modules.tolist()):
+        return
+    values = np.zeros(n_cols)
+    b = int(np.flatnonzero(bases == start.base_row)[0])
+    values[y0 + b] = 1
+    values[w0 + b] = 100 - index.module_inclusion[chosen].sum()
+    values[x0 : x0 + nm] = np.isin(modules, chosen)
+    met = index.base_benefits[start.base_row] + index.module_benefits[chosen].sum(axis=0)
+    values[z0:q0] = np.minimum(met[benefit_cols], 1.0)
+    levels = ph_levels(index, bases, modules)
+    low = max([index.base_ph[start.base_row, 0], *index.module_ph[chosen, 0]])
+    if low not in levels:
+        return
+    values[q0 + levels.index(float(low))] = 1
     solution = highspy.HighsSolution()
     solution.col_value = values.tolist()
     solution.value_valid = True
