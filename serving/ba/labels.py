@@ -113,9 +113,10 @@ _LABELS: dict[str, tuple[str, str]] = {
     "date": ("日期", "Date"),
     "monthly_title": ("月卡推荐", "Monthly card"),
     "monthly_na": (
-        "暂未开放：购买倾向模型仍在开发中，在它上线之前这里不显示任何数字。",
-        "Not available yet: the propensity model is still being built; no numbers are shown"
-        " here until it is.",
+        "暂未开放：购买倾向模型仍在开发中。在它上线之前，这里不显示月卡推荐、顾客价值分或分群，"
+        "也不显示任何推测的数字。",
+        "Not available yet: the propensity model is still being built. Until it is, no monthly-card"
+        " recommendation, value score or segment is shown here, and no guessed number either.",
     ),
     "next_customer": ("下一位顾客", "Next customer"),
     "error_generic": ("出错了，请重试。", "Something went wrong; please try again."),

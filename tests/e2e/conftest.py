@@ -105,8 +105,11 @@ def browser() -> Iterator[object]:
     """Headless Chromium from Debian (no browser download), with a fake camera."""
     if not CHROMIUM.exists():
         pytest.fail(INSTALL_HINT, pytrace=False)
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # Generous: make test runs these beside CPU-heavy model tests, and diagnosing an
+    # infeasible formula alone takes ~3 s on a quiet machine.
+    expect.set_options(timeout=20_000)
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
             executable_path=str(CHROMIUM),

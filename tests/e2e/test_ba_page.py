@@ -269,6 +269,8 @@ def test_no_face_is_explained_in_the_customers_words(tablet: Tablet, tmp_path: P
     expect(error).to_contain_text("照片中未检测到人脸。")
     expect(error).to_contain_text("请正对镜头")
     expect(page.locator("#step-results")).to_be_hidden()
+    expect(page.locator("#retake")).to_be_visible()
+    tablet.assert_touch_targets()
     tablet.shot("no-face")
     page.click("#lang-toggle")
     expect(error).to_contain_text("No face was found in the photo.")

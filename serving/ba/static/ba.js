@@ -59,12 +59,15 @@
   const state = {
     storeId: main.dataset.store, userId: null, analysis: null, previous: null, photoUrl: null,
     overlay: null, formula: null, confirmed: false, facing: "user", stream: null, solveSeq: 0,
-    avoid: [], errors: {}, status: {},
+    avoid: [], errors: {}, status: {}, usedCamera: false,
   };
 
   // ---- talking to the API -------------------------------------------------------------------
+  // A slow spa connection gets a minute; then the BA is told to check it rather than wait on.
+  const TIMEOUT_MS = 60000;
   async function api(method, path, body) {
     const init = { method, credentials: "same-origin", headers: {} };
+    if (AbortSignal.timeout) init.signal = AbortSignal.timeout(TIMEOUT_MS);  // older tablets: none
     if (body instanceof FormData) init.body = body;
     else if (body !== undefined) {
       init.body = JSON.stringify(body);
@@ -103,6 +106,12 @@
     box.append(el("p", { class: "message" }, error.label ? t(error.label) : say(error.message_zh, error.message)));
     const tip = lang === "zh" ? t(`q_${error.code}`) : error.hint;
     if (tip && tip !== `q_${error.code}`) box.append(el("p", { class: "tip" }, tip));
+    if (boxId === "photo-error") {
+      box.append(el("button", {
+        type: "button", class: "button", id: "retake",
+        onclick: () => (state.usedCamera ? openCamera() : $("file").click()),
+      }, t("retake")));
+    }
     const details = error.details || {};
     if (error.code === "INFEASIBLE_FORMULA") {
       box.append(el("p", {}, el("strong", {}, t("conflicts"))));
@@ -230,6 +239,7 @@
     const video = $("video");
     if (!video.videoWidth) return;
     const blob = await compress(video, video.videoWidth, video.videoHeight);
+    state.usedCamera = true;
     stopCamera();
     upload(blob);
   });
