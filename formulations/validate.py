@@ -139,11 +139,9 @@ def _base(catalog: Catalog, base: BaseFormula, report: ValidationReport) -> None
     if unknown:
         report.errors.append(f"{where}: unknown ingredients {unknown}")
         return
-    for preservative in base.preservative_system:
-        if catalog.ingredients[preservative].preservative_mec_pct is None:
-            report.warnings.append(
-                f"{where}: {preservative} in the preservative system is a booster"
-            )
+    if all(catalog.ingredients[p].preservative_mec_pct is None for p in base.preservative_system):
+        # Boosters (ethylhexylglycerin, glycols) are normal next to a preservative, not alone.
+        report.errors.append(f"{where}: the preservative system has no listed preservative")
     totals = composition_of(catalog, base, [])
     for ingredient_id, pct in totals.items():
         ingredient = catalog.ingredients[ingredient_id]
