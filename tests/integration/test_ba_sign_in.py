@@ -47,7 +47,9 @@ def test_the_right_key_signs_in_and_sign_out_ends_it(client: TestClient) -> None
     assert cookie and key not in cookie
     page = client.get("/ba/")
     assert page.status_code == 200 and "sh-01" in page.text and "暂未开放" in page.text
-    assert client.get("/ba/static/ba.js").status_code == 200
+    for module in ("ba", "core", "customer", "photo", "results", "formula"):
+        script = client.get(f"/ba/static/{module}.js")
+        assert script.status_code == 200 and "javascript" in script.headers["content-type"]
     assert client.get("/ba/static/ba.css").status_code == 200
     client.post("/ba/sign-out", follow_redirects=False)
     assert client.get("/ba/", follow_redirects=False).status_code == 303
