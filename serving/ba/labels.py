@@ -55,6 +55,7 @@ _LABELS: dict[str, tuple[str, str]] = {
     "camera_unavailable": ("无法使用相机，请上传照片。", "No camera here: upload a photo."),
     "guide_dark": ("光线偏暗：请面向窗户或明亮光源。", "Too dark: face a window or bright light."),
     "guide_bright": ("光线过强：请避开直射光。", "Too bright: step out of direct light."),
+    "guide_moving": ("请保持不动，画面在晃动。", "Hold still: the picture is moving."),
     "guide_ok": (
         "光线合适：请正对镜头，整张脸在框内，保持不动。",
         "Light is fine: look straight at the camera, whole face in the frame, hold still.",

@@ -139,7 +139,7 @@ function renderSheet() {
     el("dl", { class: "facts" },
       el("dt", {}, t("store")), el("dd", {}, state.storeId),
       el("dt", {}, t("customer")), el("dd", {}, state.userId),
-      el("dt", {}, t("date")), el("dd", {}, new Date().toISOString().slice(0, 10)),
+      el("dt", {}, t("date")), el("dd", {}, new Date().toLocaleDateString("sv-SE")),  // YYYY-MM-DD, local day
       el("dt", {}, t("product_type")), el("dd", {}, t(`p_${f.product_type}`)),
       el("dt", {}, t("bottle")), el("dd", { id: "sheet-bottle" }, `${c.bottle_ml} ml · ${c.total_g} g`),
       el("dt", {}, "pH"), el("dd", {}, `${f.ph} (${f.ph_window[0]}–${f.ph_window[1]})`)),

@@ -40,22 +40,34 @@ function stopCamera() {
   $("camera").hidden = true;
   $("capture").hidden = true;
 }
-// Mean brightness of a small copy of the frame, twice a second (the server judges the rest).
+// Twice a second on a 48x36 copy of the frame: mean brightness, and how much it changed since
+// the last look (movement is what blurs tablet photos). Face, sharpness and pose are judged by
+// /analyze after the shot; these are only hints.
+const MOVEMENT_LIMIT = 14;  // mean |change| of luma (0-255) between two looks half a second apart
 function guideLoop() {
   const video = $("video");
   const probe = document.createElement("canvas");
   probe.width = 48; probe.height = 36;
   const ctx = probe.getContext("2d", { willReadFrequently: true });
+  let previous = null;
   const tick = () => {
     if (!state.stream) return;
     if (video.videoWidth) {
       ctx.drawImage(video, 0, 0, probe.width, probe.height);
       const px = ctx.getImageData(0, 0, probe.width, probe.height).data;
-      let sum = 0;
-      for (let i = 0; i < px.length; i += 4) sum += 0.299 * px[i] + 0.587 * px[i + 1] + 0.114 * px[i + 2];
-      const mean = sum / (px.length / 4);
-      $("guide").dataset.key = mean < 60 ? "guide_dark" : mean > 215 ? "guide_bright" : "guide_ok";
-      $("guide").textContent = t($("guide").dataset.key);
+      const luma = new Float32Array(px.length / 4);
+      let sum = 0, moved = 0;
+      for (let i = 0; i < luma.length; i++) {
+        luma[i] = 0.299 * px[4 * i] + 0.587 * px[4 * i + 1] + 0.114 * px[4 * i + 2];
+        sum += luma[i];
+        if (previous) moved += Math.abs(luma[i] - previous[i]);
+      }
+      const mean = sum / luma.length;
+      const moving = previous !== null && moved / luma.length > MOVEMENT_LIMIT;
+      previous = luma;
+      const key = mean < 60 ? "guide_dark" : mean > 215 ? "guide_bright" : moving ? "guide_moving" : "guide_ok";
+      $("guide").dataset.key = key;
+      $("guide").textContent = t(key);
     }
     setTimeout(tick, 500);
   };
