@@ -52,6 +52,8 @@ class CatalogIndex:
     # (n_modules, n_modules): the two may not be in one formula (an incompatible ingredient
     # pair, or a shared active); the diagonal is True
     module_conflict: NDArray[np.bool_]
+    module_clash: NDArray[np.bool_]  # (n_modules, n_modules): an incompatible ingredient pair
+    module_base_clash: NDArray[np.bool_]  # (n_modules, n_bases)
 
     def column(self, ingredient_id: str) -> int:
         """The column of an ingredient."""
@@ -140,7 +142,10 @@ def _build(catalog: Catalog) -> CatalogIndex:
     present = (module_composition > 0).astype(np.float64)
     clash = (present @ incompatible.astype(np.float64) @ present.T) > 0
     shares_active = (module_actives.astype(np.float64) @ module_actives.T.astype(np.float64)) > 0
+    base_present = (base_composition > 0).astype(np.float64)
     return CatalogIndex(
+        module_clash=clash,
+        module_base_clash=(present @ incompatible.astype(np.float64) @ base_present.T) > 0,
         module_conflict=clash | shares_active,
         module_family=module_family,
         module_actives=module_actives,

@@ -128,7 +128,7 @@ def solve_formula(
     _capacity_rows(rows, index, bases, modules, x0, y0)
     _ingredient_rows(rows, index, request, bases, modules, (x0, y0, w0))
     _ph_rows(rows, index, bases, modules, (x0, y0, q0))
-    _incompatibility_rows(rows, index, C, A, x0, y0)
+    _incompatibility_rows(rows, index, bases, modules, x0, y0)
     irritation = {
         **_on(x0, index.module_irritation[modules]),
         **_on(w0, index.base_irritation[bases] / 100),
@@ -331,18 +331,16 @@ def ph_levels(
 def _incompatibility_rows(
     rows: _Rows,
     index: CatalogIndex,
-    C: NDArray[np.float64],
-    A: NDArray[np.float64],
+    bases: NDArray[np.int64],
+    modules: NDArray[np.int64],
     x0: int,
     y0: int,
 ) -> None:
-    in_module = (A > 0).astype(np.int64)
-    in_base = (C > 0).astype(np.int64)
-    clash = index.incompatible.astype(np.int64)
-    module_pairs = (in_module @ clash @ in_module.T) > 0  # (nm, nm)
+    """Pairs holding an incompatible ingredient pair (precomputed per catalog) never together."""
+    module_pairs = index.module_clash[np.ix_(modules, modules)]
     for m, n in zip(*np.nonzero(np.triu(module_pairs, k=1)), strict=True):
         rows.add({x0 + int(m): 1, x0 + int(n): 1}, -np.inf, 1)
-    module_base = (in_module @ clash @ in_base.T) > 0  # (nm, nb)
+    module_base = index.module_base_clash[np.ix_(modules, bases)]
     for m, b in zip(*np.nonzero(module_base), strict=True):
         rows.add({x0 + int(m): 1, y0 + int(b): 1}, -np.inf, 1)
     for m in np.flatnonzero(np.diag(module_pairs)):
