@@ -1,0 +1,174 @@
+"""Export a trained propensity model: ONNX (with a parity check), calibrator, manifest, card.
+
+The ONNX graph gives the *uncalibrated* LightGBM probability; the calibrator is a JSON file
+applied after it in numpy (:func:`models.propensity_calibration.apply_calibration`). The
+LightGBM text model is shipped too, for the per-user reasons (``pred_contrib``).
+
+Parity: ONNX's tree ensemble compares float32 thresholds, LightGBM double ones, so a row whose
+value lies between the two roundings of a threshold can take the other branch. Such rows are
+rare but can move by a few hundredths, so the check is a tolerance, not equality: the share of
+rows within ``1e-5`` and the largest difference.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import onnxruntime as ort
+from onnxmltools import convert_lightgbm
+from onnxmltools.convert.common.data_types import FloatTensorType
+
+from models.propensity_calibration import apply_calibration
+from models.propensity_reasons import feature_label
+from training.propensity import FittedPropensity
+
+ONNX_FILE = "propensity.onnx"
+CALIBRATOR_FILE = "calibrator.json"
+LIGHTGBM_FILE = "lightgbm.txt"
+MANIFEST_FILE = "manifest.json"
+CARD_FILE = "MODEL_CARD.md"
+INPUT_NAME = "features"
+PARITY_ATOL = 1e-5
+PARITY_MIN_SHARE = 0.999
+PARITY_MAX_ABS = 0.05
+
+
+def to_onnx(fitted: FittedPropensity) -> bytes:
+    """The LightGBM classifier as ONNX: input ``features`` float32 ``(n, n_features)``."""
+    n_features = len(fitted.feature_names)
+    graph = convert_lightgbm(
+        fitted.model,
+        name="skinlab-propensity",
+        initial_types=[(INPUT_NAME, FloatTensorType([None, n_features]))],
+        zipmap=False,
+        target_opset=15,
+    )
+    return bytes(graph.SerializeToString())
+
+
+def onnx_probability(session: ort.InferenceSession, matrix: np.ndarray) -> np.ndarray:
+    """Uncalibrated probability of the positive class from an ONNX session."""
+    outputs = session.run(None, {INPUT_NAME: np.ascontiguousarray(matrix, dtype=np.float32)})
+    return np.asarray(outputs[1], dtype=np.float64)[:, 1]
+
+
+def check_parity(fitted: FittedPropensity, onnx_model: bytes, features: Any) -> dict[str, Any]:
+    """Compare ONNX + numpy calibration with LightGBM + calibrator on ``features``."""
+    options = ort.SessionOptions()
+    options.log_severity_level = 3  # the converter declares the label output as shape (1)
+    session = ort.InferenceSession(onnx_model, options, providers=["CPUExecutionProvider"])
+    matrix = np.asarray(features[fitted.feature_names], dtype=np.float32)
+    raw_onnx = onnx_probability(session, matrix)
+    raw_lgb = fitted.raw_probability(features)
+    calibrated_onnx = apply_calibration(fitted.calibrator.to_dict(), raw_onnx)
+    diff = np.abs(raw_onnx - raw_lgb)
+    calibrated_diff = np.abs(calibrated_onnx - fitted.calibrator.transform(raw_lgb))
+    share = float(np.mean(diff <= PARITY_ATOL))
+    return {
+        "rows": len(diff),
+        "max_abs_diff": float(diff.max()),
+        "max_abs_diff_calibrated": float(calibrated_diff.max()),
+        "share_within_atol": share,
+        "atol": PARITY_ATOL,
+        "ok": bool(share >= PARITY_MIN_SHARE and diff.max() <= PARITY_MAX_ABS),
+    }
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(handle, "wb") as out:
+        out.write(data)
+    os.chmod(temporary, 0o644)
+    os.replace(temporary, path)
+
+
+def write_artifacts(
+    directory: Path, fitted: FittedPropensity, onnx_model: bytes, manifest: dict[str, Any]
+) -> dict[str, Path]:
+    """Write the ONNX model, calibrator, LightGBM text model, manifest and model card."""
+    directory.mkdir(parents=True, exist_ok=True)
+    features = [{"name": n, **feature_label(n)} for n in fitted.feature_names]
+    files = {
+        ONNX_FILE: onnx_model,
+        CALIBRATOR_FILE: json.dumps(fitted.calibrator.to_dict()).encode(),
+        LIGHTGBM_FILE: fitted.model.booster_.model_to_string().encode(),
+        MANIFEST_FILE: json.dumps(
+            {**manifest, "features": features}, ensure_ascii=False, indent=2
+        ).encode(),
+        CARD_FILE: model_card(manifest).encode(),
+    }
+    for name, data in files.items():
+        _write_atomic(directory / name, data)
+    return {name: directory / name for name in files}
+
+
+def _row(name: str, m: dict[str, Any]) -> str:
+    def cell(key: str) -> str:
+        return f"{m[key]:.3f}" if key in m else "-"
+
+    keys = ("roc_auc", "pr_auc", "lift_top5", "lift_top10", "lift_top20", "capture_top10")
+    return (
+        f"| {name} | " + " | ".join(cell(k) for k in keys) + f" | {cell('brier')} | {cell('ece')} |"
+    )
+
+
+def model_card(manifest: dict[str, Any]) -> str:
+    """Markdown model card from the manifest's measured numbers."""
+    metrics, data = manifest["metrics"], manifest["data"]
+    simulated = manifest["trained_on"].startswith("simulated")
+    rows = [_row(name, metrics[name]) for name in metrics if name != "targets"]
+    targets = [
+        f"- {name}: measured {t['measured']}, target {t['target']}, "
+        + ("met" if t["met"] else "**not met**")
+        for name, t in metrics["targets"].items()
+    ]
+    parity = manifest["onnx_parity"]
+    warning = (
+        "**Trained on simulated data only** (`data/simulator.py`, seed "
+        f"{manifest['config']['seed']}): the numbers below describe how well the model recovers "
+        "the simulator's own rules, not a real brand. Retrain on the brand's events "
+        "(`skinlab train propensity --events DIR`) before using it to choose whom to call."
+        if simulated
+        else f"Trained on {manifest['trained_on']}."
+    )
+    label = (
+        "first monthly-card purchase" if manifest["task"] == "card" else "any order (repurchase)"
+    )
+    return "\n".join(
+        [
+            f"# Model card: propensity ({manifest['task']}) {manifest['version']}",
+            "",
+            warning,
+            "",
+            f"- Label: {label} within {manifest['config']['horizon_days']} days of the as-of date.",
+            f"- Training as-of dates: {', '.join(data['train']['as_of'])} "
+            f"({data['train']['rows']:,} rows, {data['train']['positives']:,} positives); "
+            f"calibration ({manifest['config']['calibration']}) on "
+            f"{data['calibration_rows']:,} rows of held-out users.",
+            f"- Held-out period: as of {data['test']['as_of'][0]} "
+            f"({data['test']['rows']:,} users, {data['test']['positives']:,} positives, "
+            f"base rate {data['test']['base_rate']}).",
+            f"- ONNX vs LightGBM: max |diff| {parity['max_abs_diff']:.2g} "
+            f"({parity['share_within_atol']:.2%} of rows within {parity['atol']}).",
+            f"- Training time: {manifest['seconds']['total']} s.",
+            "",
+            "| model | ROC AUC | PR AUC | lift@5% | lift@10% | lift@20% | capture@10% "
+            "| Brier | ECE |",
+            "|---|---|---|---|---|---|---|---|---|",
+            *rows,
+            "",
+            "Targets (issue 5):",
+            *targets,
+            "",
+            "Per-user reasons are the features with the largest positive LightGBM contributions",
+            "(`pred_contrib`), named in Chinese and English (`manifest.json` lists every feature).",
+            "Current card holders are never scored. Intended use: ordering an EBA call list; not",
+            "a decision about any customer on its own.",
+            "",
+        ]
+    )
