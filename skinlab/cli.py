@@ -15,7 +15,7 @@ import typer
 
 from skinlab import __version__
 from skinlab.cli_formulation import bench_formulate_command, catalog_app, formulate_command
-from skinlab.cli_propensity import ingest_command, simulate_command
+from skinlab.cli_propensity import ingest_command, simulate_command, train_propensity_command
 from skinlab.cli_stores import stores_app
 from skinlab.settings import get_settings
 
@@ -43,6 +43,7 @@ app.command("formulate")(formulate_command)
 bench_app.command("formulate")(bench_formulate_command)
 app.command("simulate")(simulate_command)
 app.command("ingest")(ingest_command)
+train_app.command("propensity")(train_propensity_command)
 
 # Exit status of `skinlab analyze` when the photo cannot be analysed (bad input or quality).
 EXIT_REJECTED = 2

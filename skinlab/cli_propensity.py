@@ -1,4 +1,4 @@
-"""``skinlab simulate`` and ``skinlab ingest``: the propensity model's data layer.
+"""``skinlab simulate``, ``skinlab ingest`` and ``skinlab train propensity``.
 
 Heavy imports (numpy, pyarrow, pandas) happen inside the commands so ``skinlab --help`` stays fast.
 """
@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -103,3 +104,117 @@ def ingest_command(
             typer.echo(f"  ignored columns: {', '.join(report.ignored_columns)}")
     if not report.ok:
         raise typer.Exit(EXIT_REJECTED)
+
+
+SIDE_BY_SIDE = ("roc_auc", "pr_auc", "lift_top5", "lift_top10", "lift_top20", "brier", "ece")
+
+
+def _summary(manifest: dict[str, object], out: Path, run_id: str | None) -> dict[str, object]:
+    metrics = manifest["metrics"]
+    assert isinstance(metrics, dict)
+    models = {
+        name: {key: values[key] for key in SIDE_BY_SIDE if key in values}
+        for name, values in metrics.items()
+        if name != "targets"
+    }
+    return {
+        "task": manifest["task"],
+        "trained_on": manifest["trained_on"],
+        "data": manifest["data"],
+        "metrics": models,
+        "targets": metrics["targets"],
+        "onnx_parity": manifest["onnx_parity"],
+        "seconds": manifest["seconds"],
+        "artifacts": str(out),
+        "mlflow_run_id": run_id,
+    }
+
+
+def train_propensity_command(
+    config: Annotated[
+        Path | None, typer.Option(exists=True, dir_okay=False, help="Propensity YAML")
+    ] = None,
+    events: Annotated[
+        Path | None, typer.Option(exists=True, file_okay=False, help="Folder of event tables")
+    ] = None,
+    orders: Annotated[
+        Path | None, typer.Option(exists=True, dir_okay=False, help="Orders CSV/Parquet alone")
+    ] = None,
+    as_of: Annotated[
+        datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], help="Held-out as-of date; trains one horizon earlier"),
+    ] = None,
+    horizon_days: Annotated[int | None, typer.Option(min=1, max=730, help="Label horizon")] = None,
+    out: Annotated[
+        Path | None, typer.Option(file_okay=False, help="Artifacts folder (default: see below)")
+    ] = None,
+    track: Annotated[bool, typer.Option(help="Log the run to MLflow")] = True,
+    json_output: Annotated[bool, typer.Option("--json", help="Print the metrics as JSON")] = False,
+) -> None:
+    """Train the monthly-card propensity model (or, with --orders, repurchase) and export it.
+
+    With no data it simulates the config's brand. Artifacts go to models/artifacts/propensity
+    (card task) or <data dir>/propensity-repurchase (--orders) unless --out is given.
+    """
+    from pydantic import ValidationError
+
+    from data.ingest import ingest_file
+    from skinlab.errors import InvalidInput, SkinlabError
+    from skinlab.settings import get_settings
+    from training.propensity_config import PropensityConfig
+    from training.propensity_pipeline import load_events, orders_config, run_training
+
+    if events is not None and orders is not None:
+        raise typer.BadParameter("give --events or --orders, not both")
+    if orders is not None and as_of is None:
+        raise typer.BadParameter("--orders needs --as-of (the held-out date)")
+    settings = get_settings()
+    try:
+        try:
+            settings_config = PropensityConfig.load(config)
+            if as_of is not None or horizon_days is not None:
+                settings_config = orders_config(
+                    settings_config,
+                    as_of.date() if as_of else settings_config.test_as_of,
+                    horizon_days or settings_config.horizon_days,
+                )
+        except ValidationError as error:
+            raise InvalidInput(
+                str(error).splitlines()[0], details={"errors": str(error)}
+            ) from error
+        ingest = None
+        if orders is not None:
+            result = ingest_file(orders, "orders")
+            ingest = result.report.to_dict()
+            target = out or settings.data_dir / "propensity-repurchase"
+            trained = run_training(
+                settings_config, target, orders=result.table, trained_on=f"orders:{orders.name}"
+            )
+        else:
+            target = out or settings.models_dir / "propensity"
+            tables = load_events(events) if events is not None else None
+            trained_on = f"events:{events.name}" if events is not None else "simulated"
+            trained = run_training(settings_config, target, events=tables, trained_on=trained_on)
+    except SkinlabError as error:
+        _print({"error": error.to_dict()})
+        raise typer.Exit(EXIT_REJECTED) from error
+    run_id = None
+    if track:
+        from training.propensity_tracking import log_propensity_run
+
+        run_id = log_propensity_run(settings, trained, target)
+    summary = _summary(trained.manifest, target, run_id)
+    if ingest is not None:
+        summary["ingest"] = {k: ingest[k] for k in ("rows_read", "rows_valid", "rows_rejected")}
+    if json_output:
+        _print(summary)
+        return
+    typer.echo(f"propensity ({summary['task']}) trained on {summary['trained_on']} -> {target}")
+    for name, values in summary["metrics"].items():  # type: ignore[attr-defined]
+        cells = ", ".join(f"{k} {v:.3f}" for k, v in values.items())
+        typer.echo(f"  {name}: {cells}")
+    for name, check in summary["targets"].items():  # type: ignore[attr-defined]
+        typer.echo(
+            f"  target {name}: {check['measured']} ({check['target']}) "
+            + ("met" if check["met"] else "NOT MET")
+        )
