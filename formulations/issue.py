@@ -27,8 +27,8 @@ class Issued:
 
     formula: Formula
     sku: str
-    new_sku: bool
-    issuance_id: int
+    new_sku: bool | None  # None for a preview (nothing written)
+    issuance_id: int | None
     timings: Timings
 
 
@@ -39,10 +39,13 @@ def issue_formula(
     policy: FormulationPolicy,
     *,
     source: str,
+    preview: bool = False,
 ) -> Issued:
     """Solve ``needs``, register the SKU and record the issuance (committed).
 
-    Raises the errors of ``needs_with_analysis`` and ``formulate``; nothing is written then.
+    With ``preview`` nothing is written: the formula and the SKU code it would have are
+    returned, for proposals a BA adjusts before confirming. Raises the errors of
+    ``needs_with_analysis`` and ``formulate``; nothing is written then either.
     """
     filled, skin_model = needs_with_analysis(session, needs)
     if filled.store_id is not None:
@@ -50,9 +53,11 @@ def issue_formula(
         if stock_outs:
             merged = sorted(set(filled.out_of_stock) | set(stock_outs))
             filled = filled.model_copy(update={"out_of_stock": merged})
+    formula, timings = formulate(catalog, filled, policy, skin_model_version=skin_model)
+    if preview:
+        return Issued(formula, formula.sku, None, None, timings)
     if filled.user_id is not None:
         ensure_user(session, filled.user_id)  # a customer may get a formula before any photo
-    formula, timings = formulate(catalog, filled, policy, skin_model_version=skin_model)
     normal = normal_form(
         formula.base.id,
         [m.id for m in formula.modules],

@@ -190,11 +190,14 @@ def analysis_json(analysis: AnalysisPublic) -> dict[str, Any]:
 
 
 class FormulateResponse(BaseModel):
-    """A solved, checked and issued formula."""
+    """A solved and checked formula: issued, or a preview (``issued`` false, nothing stored)."""
 
     sku: str
-    new_sku: bool = Field(description="True when this request created the SKU")
-    issuance_id: int
+    issued: bool
+    new_sku: bool | None = Field(
+        description="True when this request created the SKU; null for a preview"
+    )
+    issuance_id: int | None
     formula: Formula
     timing_ms: dict[str, float]
 
@@ -213,6 +216,7 @@ def formulate_response(issued: Issued) -> FormulateResponse:
     """The response body of an issued formula (also printed by ``skinlab formulate``)."""
     return FormulateResponse(
         sku=issued.sku,
+        issued=issued.issuance_id is not None,
         new_sku=issued.new_sku,
         issuance_id=issued.issuance_id,
         formula=issued.formula,

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Response
+from fastapi import APIRouter, Path, Query, Response
 
 from formulations.issue import issue_formula
 from formulations.needs import FormulationNeeds
@@ -16,6 +16,7 @@ from skinlab.errors import UnknownSku
 
 router = APIRouter(tags=["formulation"])
 
+Channel = Literal["api", "miniprogram", "ba_tablet"]
 SkuCode = Annotated[str, Path(pattern=r"^SK[A-Z2-7]{10,16}$", description="SKU code")]
 
 
@@ -30,12 +31,24 @@ def create_formula(
     session: SessionDep,
     settings: SettingsDep,
     catalog: CatalogDep,
+    issue: Annotated[
+        bool, Query(description="false: a preview; nothing is stored and the status is 200")
+    ] = True,
+    channel: Annotated[Channel, Query(description="who asks, recorded on the issuance")] = "api",
 ) -> FormulateResponse:
     """Solve, check and issue the best formula; the same needs always give the same SKU."""
     issued = issue_formula(
-        session, catalog, needs, FormulationPolicy.from_settings(settings), source="api"
+        session,
+        catalog,
+        needs,
+        FormulationPolicy.from_settings(settings),
+        source=channel,
+        preview=not issue,
     )
-    response.headers["Location"] = f"/skus/{issued.sku}"
+    if issue:
+        response.headers["Location"] = f"/skus/{issued.sku}"
+    else:
+        response.status_code = 200
     return formulate_response(issued)
 
 

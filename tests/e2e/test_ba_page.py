@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -105,6 +106,14 @@ def tablet(
     return open_tablet(request.param, ba_server)
 
 
+def _status(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return int(error.code)
+
+
 def _get_json(url: str) -> Any:
     with urllib.request.urlopen(url, timeout=10) as response:
         return json.loads(response.read())
@@ -148,19 +157,21 @@ def test_whole_consultation(tablet: Tablet, tmp_path: Path) -> None:
     tablet.assert_touch_targets()
     tablet.shot("results")
 
-    with page.expect_response("**/formulate") as solved:
+    with page.expect_response("**/formulate?*") as solved:
         page.click("#to-formula")
-    assert solved.value.status == 201
+    assert solved.value.status == 200  # a proposal is a preview: nothing stored yet
+    preview_sku = solved.value.json()["sku"]
+    assert _status(f"{tablet.server.url}/skus/{preview_sku}") == 404
     expect(page.locator("#formula .module").first).to_be_visible()
     expect(page.locator("#confirm")).to_be_enabled()
     tablet.shot("formula")
 
-    with page.expect_response("**/formulate") as resolved:
+    with page.expect_response("**/formulate?*") as resolved:
         page.check("#fragrance-free")
     assert json.loads(resolved.value.request.post_data or "{}")["exclusions"] == ["fragrance_free"]
-    with page.expect_response("**/formulate") as resolved:
+    with page.expect_response("**/formulate?*") as resolved:
         page.select_option("#product-type", "cream")
-    assert resolved.value.status == 201
+    assert resolved.value.status == 200
     expect(page.locator("#formula")).to_contain_text("面霜")
     bases = page.locator("#base option")
     assert bases.count() >= 2, "a choice of cream bases besides the automatic one"
@@ -168,22 +179,25 @@ def test_whole_consultation(tablet: Tablet, tmp_path: Path) -> None:
         bases.nth(bases.count() - 1).get_attribute("value"),
         bases.last.inner_text(),
     )
-    with page.expect_response("**/formulate") as resolved:
+    with page.expect_response("**/formulate?*") as resolved:
         page.select_option("#base", base_id)
     assert json.loads(resolved.value.request.post_data or "{}")["base_id"] == base_id
     expect(page.locator("#formula")).to_contain_text(base_name)
     tablet.assert_touch_targets()
     tablet.shot("preferences-changed")
 
-    page.click("#confirm")
+    with page.expect_response("**/formulate?*") as issued:
+        page.click("#confirm")
+    assert issued.value.status == 201
+    assert "channel=ba_tablet" in issued.value.url
     sku = page.locator("#sku").inner_text()
-    assert sku.startswith("SK")
+    assert sku.startswith("SK") and sku == issued.value.json()["sku"]
     assert _get_json(f"{tablet.server.url}/skus/{sku}")["code"] == sku
     page.click("#sheet-open")
     expect(page.locator("#sheet")).to_be_visible()
     expect(page.locator("#sheet-sku")).to_have_text(sku)
     grams_50 = page.locator("#sheet-steps td.grams").first.inner_text()
-    with page.expect_response("**/formulate"):
+    with page.expect_response("**/formulate?*"):
         page.select_option("#bottle", "100")
     expect(page.locator("#sheet-bottle")).to_contain_text("100 ml")
     grams_100 = page.locator("#sheet-steps td.grams").first.inner_text()
@@ -289,10 +303,10 @@ def test_infeasible_formula_shows_conflicts_and_the_smallest_relaxation(
     tablet.to_photo()
     tablet.upload(painted_face(tmp_path / "face.jpg"))
     expect(page.locator("#step-results")).to_be_visible()
-    with page.expect_response("**/formulate"):
+    with page.expect_response("**/formulate?*"):
         page.click("#to-formula")
     page.fill("#price-cap", "0.5")
-    with page.expect_response("**/formulate") as refused:
+    with page.expect_response("**/formulate?*") as refused:
         page.press("#price-cap", "Enter")
     assert refused.value.status == 422
     error = page.locator("#formula-error")
@@ -302,9 +316,9 @@ def test_infeasible_formula_shows_conflicts_and_the_smallest_relaxation(
     expect(page.locator("#confirm")).to_be_disabled()
     tablet.assert_touch_targets()
     tablet.shot("infeasible")
-    with page.expect_response("**/formulate") as relaxed:
+    with page.expect_response("**/formulate?*") as relaxed:
         page.click("#apply-relaxation")
-    assert relaxed.value.status == 201
+    assert relaxed.value.status == 200
     assert float(page.input_value("#price-cap")) >= 1
     expect(page.locator("#confirm")).to_be_enabled()
     tablet.shot("relaxation-applied")
@@ -337,8 +351,10 @@ def test_a_real_photo_through_the_shipped_model(
         expect(page.locator("#heat-img")).to_be_visible()
         assert page.evaluate("document.getElementById('heat-img').naturalWidth") > 0, concern
     tablet.shot("real-results")
-    with page.expect_response("**/formulate") as solved:
+    with page.expect_response("**/formulate?*") as solved:
         page.click("#to-formula")
-    assert solved.value.status == 201
+    assert solved.value.status == 200  # a proposal is a preview: nothing stored yet
+    preview_sku = solved.value.json()["sku"]
+    assert _status(f"{tablet.server.url}/skus/{preview_sku}") == 404
     expect(page.locator("#formula .module").first).to_be_visible()
     tablet.shot("real-formula")

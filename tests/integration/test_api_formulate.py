@@ -232,3 +232,22 @@ def test_deleting_a_user_keeps_their_skus_but_drops_their_needs(
     assert client.get(f"/skus/{issued['sku']}").status_code == 200
     (untouched,) = _issuances(client, other["sku"])
     assert untouched.needs is not None
+
+
+def test_a_preview_stores_nothing_and_confirming_issues_the_same_sku(client: TestClient) -> None:
+    needs = {"scores": SCORES, "skin_type": "dry", "product_type": "cream"}
+    preview = client.post("/formulate?issue=false&channel=ba_tablet", json=needs)
+    assert preview.status_code == 200
+    body = preview.json()
+    assert body["issued"] is False and body["issuance_id"] is None and body["new_sku"] is None
+    assert "location" not in preview.headers
+    assert client.get(f"/skus/{body['sku']}").status_code == 404
+    issued = client.post("/formulate?channel=ba_tablet", json=needs)
+    assert issued.status_code == 201
+    assert issued.json()["sku"] == body["sku"] and issued.json()["issued"] is True
+    assert [i.source for i in _issuances(client, body["sku"])] == ["ba_tablet"]
+
+
+def test_an_unknown_channel_is_refused(client: TestClient) -> None:
+    response = client.post("/formulate?channel=fax", json={"scores": SCORES})
+    assert response.status_code == 422

@@ -56,8 +56,11 @@ export async function solve() {
   showError("formula-error", null);
   $("confirm").disabled = true;
   try {
-    const answer = await api("POST", "/formulate", needs());
+    // A proposal is a preview: nothing is stored until the BA confirms.
+    const answer = await api("POST", "/formulate?issue=false&channel=ba_tablet", needs());
     if (seq !== state.solveSeq) return;  // a newer request is on its way
+    // A different formula needs confirming again; a new bottle size keeps the same SKU.
+    if (state.formula && answer.sku !== state.formula.sku) state.confirmed = false;
     state.formula = answer;
     setStatus("formula-status", null);
   } catch (error) {
@@ -119,7 +122,17 @@ $("product-type").addEventListener("change", renderBaseOptions);
 $("prefs").addEventListener("submit", (event) => { event.preventDefault(); scheduleSolve(); });
 
 // ---- confirm, the SKU and the compounding sheet --------------------------------------------
-$("confirm").addEventListener("click", () => { state.confirmed = true; renderFormula(); });
+$("confirm").addEventListener("click", async () => {
+  $("confirm").disabled = true;
+  try {
+    // Confirming issues the SKU: the same needs give the same formula and code as the preview.
+    state.formula = await api("POST", "/formulate?channel=ba_tablet", needs());
+    state.confirmed = true;
+  } catch (error) {
+    showError("formula-error", error);
+  }
+  renderFormula();
+});
 $("sheet-open").addEventListener("click", () => {
   $("sheet").hidden = false;
   renderSheet();
