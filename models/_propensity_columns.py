@@ -26,7 +26,15 @@ def seconds(table: pa.Table, column: str) -> np.ndarray:
 
 def cut(table: pa.Table, column: str, as_of_s: int) -> pa.Table:
     """Rows strictly before the as-of moment (the point-in-time rule of ``data.as_of``)."""
-    return table.filter(pa.array(seconds(table, column) < as_of_s))
+    keep = seconds(table, column) < as_of_s
+    # a history already cut by split_as_of passes whole: filtering would copy every column
+    return table if keep.all() else table.filter(pa.array(keep))
+
+
+def positions(values: pa.ChunkedArray | pa.Array, value_set: pa.Array) -> np.ndarray:
+    """Position of each value in ``value_set``, -1 where absent (hashed in Arrow, no objects)."""
+    found = pc.fill_null(pc.index_in(values, value_set=value_set), -1)
+    return np.asarray(found.to_numpy(), dtype=np.int64)
 
 
 def strings(table: pa.Table, column: str) -> np.ndarray:
@@ -43,9 +51,10 @@ class UserFrame:
     def __init__(self, user_ids: pd.Index) -> None:
         self.index = user_ids
         self.n = len(user_ids)
+        self.ids = pa.array(user_ids.to_numpy(), pa.string())
 
     def codes(self, table: pa.Table, column: str = "user_id") -> np.ndarray:
-        return np.asarray(self.index.get_indexer(pd.Index(strings(table, column))), dtype=np.int64)
+        return positions(table[column], self.ids)
 
     def count(self, codes: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
         keep = codes >= 0

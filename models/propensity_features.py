@@ -38,6 +38,7 @@ from models._propensity_columns import (
     is_in,
     log_trend,
     numbers,
+    positions,
     seconds,
     strings,
 )
@@ -182,13 +183,10 @@ def _social(
     frame: UserFrame, invites: pa.Table, orders: pa.Table, content: pa.Table, as_of_s: int
 ) -> Block:
     inviter = frame.codes(invites, "inviter_id")
-    invitees = pd.Index(strings(invites, "invitee_id"))
-    # an invitee invited twice counts for the first inviter only
-    first = ~invitees.duplicated()
-    inviter_of = pd.Series(inviter[first], index=invitees[first])
-    order_inviter = inviter_of.reindex(strings(orders, "user_id")).to_numpy()
-    brought = ~np.isnan(order_inviter.astype(np.float64))
-    brought_codes = np.where(brought, order_inviter, -1).astype(np.int64)
+    # index_in finds the first invitation of an invitee invited twice: one inviter per invitee
+    invitee = positions(orders["user_id"], invites["invitee_id"].combine_chunks())
+    brought_codes = np.full(len(invitee), -1, dtype=np.int64)
+    brought_codes[invitee >= 0] = inviter[invitee[invitee >= 0]]
     amount = numbers(orders, "amount")
     c_codes = frame.codes(content)
     c_age = (as_of_s - seconds(content, "occurred_at")) / DAY

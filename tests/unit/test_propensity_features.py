@@ -146,6 +146,16 @@ def test_hand_made_history_gives_the_known_values() -> None:
     assert not features.isna().to_numpy().any()
 
 
+def test_a_brand_with_only_users_and_orders_gets_every_column() -> None:
+    history = _history()
+    full = build_features(history, AS_OF)
+    lean = build_features({"users": history["users"], "orders": history["orders"]}, AS_OF)
+    assert list(lean.columns) == list(full.columns)
+    assert lean.loc["ua", "orders_spend"] == full.loc["ua", "orders_spend"]
+    assert lean.loc["ua", "invites_n"] == 0 and lean.loc["ua", "community_messages"] == 0
+    assert lean.loc["ua", "tests_days_since_last"] == NEVER_DAYS
+
+
 def test_order_features_alone_match_the_full_features() -> None:
     history = _history()
     alone = build_order_features(history["orders"], AS_OF, ["ua", "ub"])
