@@ -20,7 +20,8 @@ def epoch_seconds(moment: datetime) -> int:
 
 def seconds(table: pa.Table, column: str) -> np.ndarray:
     """A timestamp column as int64 seconds since the epoch."""
-    values = table[column].cast(pa.timestamp("s")).cast(pa.int64())
+    # safe=False truncates sub-second times (a millisecond Parquet export) instead of refusing
+    values = pc.cast(table[column], pa.timestamp("s"), safe=False).cast(pa.int64())
     return np.asarray(values.to_numpy(), dtype=np.int64)
 
 

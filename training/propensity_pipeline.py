@@ -41,7 +41,7 @@ def _seconds(table: pa.Table) -> pa.Table:
         pa.field(f.name, pa.timestamp("s"), f.nullable) if pa.types.is_timestamp(f.type) else f
         for f in table.schema
     ]
-    return table.cast(pa.schema(fields))
+    return table.cast(pa.schema(fields), safe=False)  # a millisecond export truncates to seconds
 
 
 def load_events(folder: Path) -> dict[str, pa.Table]:

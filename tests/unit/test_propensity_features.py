@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 
 from data.as_of import split_as_of
@@ -216,3 +217,14 @@ def test_reasons_are_the_largest_positive_contributions() -> None:
     assert [r["feature"] for r in reasons[0]] == ["invites_n", "orders_n"]
     assert reasons[0][0]["zh"] == "邀请好友数" and reasons[0][0]["value"] == 3.0
     assert reasons[1] == []  # the bias column is never a reason; nothing pushes the score up
+
+
+def test_millisecond_timestamps_give_the_same_features() -> None:
+    history = _history()
+    orders = history["orders"]
+    exact = orders.column("ordered_at").cast(pa.timestamp("ms"))
+    shifted = pc.add(exact, pa.scalar(700, pa.duration("ms")))  # sub-second noise
+    history["orders"] = orders.set_column(
+        orders.schema.get_field_index("ordered_at"), "ordered_at", shifted
+    )
+    pd.testing.assert_frame_equal(build_features(history, AS_OF), build_features(_history(), AS_OF))
