@@ -82,6 +82,7 @@ def diagnose_infeasible(
         f"No safe formula meets all of these together: {names_en}.",
         message_zh=f"以下要求无法同时满足：{names_zh}。",
         hint=str(relaxations[0]["en"]) if relaxations else "Change the product or the needs.",
+        hint_zh=str(relaxations[0]["zh"]) if relaxations else "请更换产品类型或调整需求。",
         details={
             "conflicts": [{"constraint": g.key, "en": g.en, "zh": g.zh} for g in conflict],
             "relaxations": relaxations,

@@ -30,6 +30,7 @@ class ImageMissing(SkinlabError):
     message = "No photo was sent."
     message_zh = "未收到照片。"
     hint = "Send the photo as a file field named 'image', or as image_base64 in a JSON body."
+    hint_zh = "请以名为 image 的文件字段上传照片，或在 JSON 中提供 image_base64。"
 
 
 class UnsupportedMediaType(SkinlabError):
@@ -45,6 +46,7 @@ class RequestTooLarge(SkinlabError):
     message = "The request body is far larger than any accepted photo."
     message_zh = "请求内容过大，远超照片大小上限。"
     hint = "Send one photo under 12 MB."
+    hint_zh = "请上传一张小于 12 MB 的照片。"
 
 
 class UserNotFound(NotFound):

@@ -135,6 +135,7 @@ class ErrorDetail(BaseModel):
     message: str
     message_zh: str
     hint: str | None = None
+    hint_zh: str | None = None
     details: dict[str, Any] | None = None
 
 

@@ -17,6 +17,7 @@ class SkinlabError(Exception):
     message: str = "The request could not be processed."
     message_zh: str = "请求无法处理。"
     hint: str | None = None
+    hint_zh: str | None = None
 
     def __init__(
         self,
@@ -25,6 +26,7 @@ class SkinlabError(Exception):
         code: str | None = None,
         message_zh: str | None = None,
         hint: str | None = None,
+        hint_zh: str | None = None,
         details: dict[str, Any] | None = None,
     ) -> None:
         if code is not None:
@@ -35,6 +37,8 @@ class SkinlabError(Exception):
             self.message_zh = message_zh
         if hint is not None:
             self.hint = hint
+        if hint_zh is not None:
+            self.hint_zh = hint_zh
         self.details = details or {}
         super().__init__(f"{self.code}: {self.message}")
 
@@ -45,6 +49,7 @@ class SkinlabError(Exception):
             "message": self.message,
             "message_zh": self.message_zh,
             "hint": self.hint,
+            "hint_zh": self.hint_zh,
         }
         if self.details:
             body["details"] = self.details
@@ -64,6 +69,7 @@ class ConsentRequired(SkinlabError):
     message = "Consent to analyse the face photo is required (send consent=true)."
     message_zh = "分析面部照片需要您的同意（请提交 consent=true）。"
     hint = "Ask the customer to agree to the photo analysis, then send consent=true."
+    hint_zh = "请先征得顾客对照片分析的同意，再提交 consent=true。"
 
 
 class InvalidImage(SkinlabError):
@@ -72,6 +78,7 @@ class InvalidImage(SkinlabError):
     message = "The file is not a readable JPEG, PNG or WebP image."
     message_zh = "文件不是可读取的 JPEG、PNG 或 WebP 图片。"
     hint = "Take a new photo or choose a JPEG/PNG/WebP file."
+    hint_zh = "请重新拍照，或选择 JPEG/PNG/WebP 图片。"
 
 
 class ImageTooLarge(SkinlabError):
@@ -80,6 +87,7 @@ class ImageTooLarge(SkinlabError):
     message = "The image is too large."
     message_zh = "图片太大。"
     hint = "Send a photo under 12 MB and 40 megapixels; the camera's normal setting is fine."
+    hint_zh = "请上传小于 12 MB、4000 万像素以内的照片；相机的常规设置即可。"
 
 
 class ImageTooSmall(SkinlabError):
@@ -88,6 +96,7 @@ class ImageTooSmall(SkinlabError):
     message = "The image is too small to analyse."
     message_zh = "图片尺寸太小，无法分析。"
     hint = "Use the camera's normal resolution."
+    hint_zh = "请使用相机的常规分辨率。"
 
 
 class QualityFailed(SkinlabError):
@@ -136,55 +145,63 @@ class ModelUnavailable(SkinlabError):
     message_zh = "模型尚未加载，请稍后重试。"
 
 
-# The quality verdicts a customer can act on: code -> (English, Chinese, hint).
-QUALITY_MESSAGES: dict[str, tuple[str, str, str]] = {
+# The quality verdicts a customer can act on: code -> (English, Chinese, hint, Chinese hint).
+QUALITY_MESSAGES: dict[str, tuple[str, str, str, str]] = {
     "NO_FACE": (
         "No face was found in the photo.",
         "照片中未检测到人脸。",
         "Face the camera with your whole face in the frame.",
+        "请正对镜头，让整张脸都在画面内。",
     ),
     "MULTIPLE_FACES": (
         "More than one face is in the photo.",
         "照片中有多张人脸。",
         "Make sure only one person is in the frame.",
+        "请确保画面中只有一个人。",
     ),
     "FACE_TOO_SMALL": (
         "The face is too small in the photo.",
         "照片中的人脸太小。",
         "Move closer so your face fills most of the frame.",
+        "请靠近一些，让脸部占据画面的大部分。",
     ),
     "TOO_BLURRY": (
         "The photo is too blurry.",
         "照片太模糊。",
         "Hold the phone still, tap to focus on your face and retake the photo.",
+        "请拿稳手机，点击脸部对焦后重新拍摄。",
     ),
     "TOO_DARK": (
         "The photo is too dark.",
         "照片太暗。",
         "Face a window or a bright, even light and retake the photo.",
+        "请面向窗户或明亮均匀的光线，重新拍摄。",
     ),
     "OVEREXPOSED": (
         "The photo is overexposed (too bright).",
         "照片过曝（太亮）。",
         "Avoid direct sunlight or flash; use soft, even light.",
+        "请避免阳光直射或闪光灯，使用柔和均匀的光线。",
     ),
     "HEAD_TURNED": (
         "The head is turned too far to the side or up/down.",
         "头部转动或俯仰角度过大。",
         "Look straight into the camera.",
+        "请直视镜头。",
     ),
     "HEAD_TILTED": (
         "The head is tilted too far.",
         "头部倾斜过大。",
         "Keep your head upright and level.",
+        "请保持头部端正、不要倾斜。",
     ),
 }
 
 
 def quality_error(code: str, details: dict[str, Any] | None = None) -> QualityFailed:
     """Build the 422 error for one quality verdict code from ``QUALITY_MESSAGES``."""
-    en, zh, hint = QUALITY_MESSAGES[code]
-    return QualityFailed(en, code=code, message_zh=zh, hint=hint, details=details)
+    en, zh, hint, hint_zh = QUALITY_MESSAGES[code]
+    return QualityFailed(en, code=code, message_zh=zh, hint=hint, hint_zh=hint_zh, details=details)
 
 
 def error_body(exc: SkinlabError) -> dict[str, Any]:

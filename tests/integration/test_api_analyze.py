@@ -260,6 +260,7 @@ def test_unexpected_analyzer_error_is_500_without_internals(
             "message": InternalError.message,
             "message_zh": InternalError.message_zh,
             "hint": None,
+            "hint_zh": None,
             "details": {"request_id": "req-500"},
         }
     }

@@ -124,7 +124,9 @@ def test_first_failure_is_the_first_issue_with_details(settings: Settings) -> No
     error = first_failure(assess_quality(measures, settings))
     assert isinstance(error, QualityFailed)
     assert (error.code, error.status) == ("TOO_BLURRY", 422)
-    assert (error.message, error.message_zh, error.hint) == QUALITY_MESSAGES["TOO_BLURRY"]
+    assert (error.message, error.message_zh, error.hint, error.hint_zh) == QUALITY_MESSAGES[
+        "TOO_BLURRY"
+    ]
     assert error.details["issues"] == ["TOO_BLURRY", "HEAD_TILTED"]
     assert error.details["measures"]["sharpness"] == 1.0
 
