@@ -33,6 +33,7 @@ CATALOG_DIR = Path(__file__).resolve().parent / "catalog"
 INGREDIENT_FILES = "ingredients*.yaml"
 MARKETS: tuple[Market, ...] = ("CN", "EU")
 _Item = TypeVar("_Item", Ingredient, ProhibitedSubstance, BaseFormula)
+_Named = TypeVar("_Named", Ingredient, ProhibitedSubstance)
 
 
 @dataclass(frozen=True)
@@ -47,29 +48,21 @@ class Catalog:
     rules: Mapping[str, Any] = field(default_factory=dict)
     dropped_modules: tuple[str, ...] = ()
 
-    def ingredient(self, ingredient_id: str) -> Ingredient:
-        """The ingredient with this id (``KeyError`` if unknown)."""
-        return self.ingredients[ingredient_id]
-
     def find_ingredient(self, name: str) -> Ingredient | None:
         """Look an ingredient up by id, INCI name, Chinese name or CAS number."""
-        key = name.strip().lower()
-        for ingredient in self.ingredients.values():
-            if key in (ingredient.id, ingredient.inci.lower(), ingredient.name_zh.lower()):
-                return ingredient
-            if key in ingredient.cas:
-                return ingredient
-        return None
+        return _find(self.ingredients.values(), name)
 
     def find_prohibited(self, name: str) -> ProhibitedSubstance | None:
         """Look a prohibited substance up by id, INCI name, Chinese name or CAS number."""
-        key = name.strip().lower()
-        for substance in self.prohibited.values():
-            if key in (substance.id, substance.inci.lower(), substance.name_zh.lower()):
-                return substance
-            if key in substance.cas:
-                return substance
-        return None
+        return _find(self.prohibited.values(), name)
+
+
+def _find(items: Iterable[_Named], name: str) -> _Named | None:
+    key = name.strip().lower()
+    for item in items:
+        if key in (item.id, item.inci.lower(), item.name_zh.lower()) or key in item.cas:
+            return item
+    return None
 
 
 def applicable_limits(

@@ -18,6 +18,7 @@ from typing import Literal
 from formulations.catalog import Catalog
 from formulations.needs import FormulationNeeds
 from formulations.problem import FormulationPolicy, resolve_request, select_candidates
+from formulations.schema import PRODUCT_TYPE_NAMES
 from skinlab.errors import InfeasibleFormula
 
 _Relax = Callable[[FormulationNeeds, FormulationPolicy], tuple[FormulationNeeds, FormulationPolicy]]
@@ -143,7 +144,7 @@ def _groups(catalog: Catalog, needs: FormulationNeeds, policy: FormulationPolicy
                 "product_type",
                 "product_type",
                 f"product type {what}",
-                f"产品类型 {PRODUCT_TYPE_ZH.get(str(what), what)}",
+                f"产品类型 {PRODUCT_TYPE_NAMES.get(str(what), (str(what),))[0]}",
                 lambda n, p: (n.model_copy(update={"product_type": None, "base_id": None}), p),
                 True,
             )
@@ -206,17 +207,6 @@ def _groups(catalog: Catalog, needs: FormulationNeeds, policy: FormulationPolicy
     return groups
 
 
-PRODUCT_TYPE_ZH = {
-    "toner": "爽肤水",
-    "essence": "精华水",
-    "serum": "精华",
-    "gel": "凝胶",
-    "lotion": "乳液",
-    "cream": "面霜",
-    "rich_cream": "滋润面霜",
-    "eye_cream": "眼霜",
-    "sleeping_mask": "睡眠面膜",
-}
 _EXCLUSION_ZH = {
     "fragrance_free": "无香精",
     "alcohol_free": "无酒精",

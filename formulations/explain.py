@@ -9,6 +9,7 @@ from numpy.typing import NDArray
 
 from formulations.catalog import Catalog
 from formulations.index import PHASES, CatalogIndex
+from formulations.needs import SKIN_TYPE_NAMES
 from formulations.result import LeftOut, Text
 from formulations.schema import Module
 
@@ -156,7 +157,9 @@ def need_bases(skin_type: str | None, sensitive: bool | None) -> dict[str, tuple
     bases = {
         "dryness": (
             f"your skin type: {skin_type}" if skin_type else "a general need",
-            f"您的肤质：{SKIN_TYPE_ZH.get(skin_type, skin_type)}" if skin_type else "基础需求",
+            f"您的肤质：{SKIN_TYPE_NAMES.get(skin_type, (skin_type,))[0]}"
+            if skin_type
+            else "基础需求",
         ),
         "sensitivity": (
             ("your skin is sensitive", "您的皮肤偏敏感")
@@ -165,6 +168,3 @@ def need_bases(skin_type: str | None, sensitive: bool | None) -> dict[str, tuple
         ),
     }
     return bases
-
-
-SKIN_TYPE_ZH = {"dry": "干性", "normal": "中性", "oily": "油性", "combination": "混合性"}

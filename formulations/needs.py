@@ -16,6 +16,13 @@ from data.vocabulary import CONCERNS, Concern
 from formulations.schema import Benefit, Market, ProductType
 
 SkinType = Literal["dry", "normal", "oily", "combination"]
+# (Chinese, English) name of each skin type, for people.
+SKIN_TYPE_NAMES: dict[str, tuple[str, str]] = {
+    "dry": ("干性", "dry"),
+    "normal": ("中性", "normal"),
+    "oily": ("油性", "oily"),
+    "combination": ("混合性", "combination"),
+}
 Exclusion = Literal[
     "fragrance_free",
     "alcohol_free",

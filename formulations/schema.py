@@ -73,6 +73,18 @@ ProductType = Literal[
     "eye_cream",
     "sleeping_mask",
 ]
+# (Chinese, English) name of each product type, for people.
+PRODUCT_TYPE_NAMES: dict[str, tuple[str, str]] = {
+    "toner": ("爽肤水", "toner"),
+    "essence": ("精华水", "essence"),
+    "serum": ("精华液", "serum"),
+    "gel": ("凝胶", "gel"),
+    "lotion": ("乳液", "lotion"),
+    "cream": ("面霜", "cream"),
+    "rich_cream": ("滋润面霜", "rich cream"),
+    "eye_cream": ("眼霜", "eye cream"),
+    "sleeping_mask": ("睡眠面膜", "sleeping mask"),
+}
 
 _ID = r"^[a-z0-9][a-z0-9_]*$"
 _CAS = r"^\d{2,7}-\d{2}-\d$"

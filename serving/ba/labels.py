@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from typing import Literal, get_args
 
+from data.vocabulary import CONCERNS
+from formulations.needs import SKIN_TYPE_NAMES
+from formulations.schema import PRODUCT_TYPE_NAMES
+
 Lang = Literal["zh", "en"]
 LANGS: tuple[Lang, ...] = get_args(Lang)
 
@@ -132,49 +136,18 @@ _LABELS: dict[str, tuple[str, str]] = {
     "c_oiliness": ("出油", "Oiliness"),
     "c_dark_circles": ("黑眼圈", "Dark circles"),
     "c_texture": ("肤质不均", "Texture"),
-    "t_dry": ("干性", "dry"),
-    "t_normal": ("中性", "normal"),
-    "t_oily": ("油性", "oily"),
-    "t_combination": ("混合性", "combination"),
     "tone_very_light": ("非常白皙", "very light"),
     "tone_light": ("白皙", "light"),
     "tone_intermediate": ("中等", "intermediate"),
     "tone_tan": ("小麦色", "tan"),
     "tone_brown": ("棕色", "brown"),
     "tone_dark": ("深色", "dark"),
-    "p_toner": ("爽肤水", "toner"),
-    "p_essence": ("精华水", "essence"),
-    "p_serum": ("精华液", "serum"),
-    "p_gel": ("凝胶", "gel"),
-    "p_lotion": ("乳液", "lotion"),
-    "p_cream": ("面霜", "cream"),
-    "p_rich_cream": ("滋润面霜", "rich cream"),
-    "p_eye_cream": ("眼霜", "eye cream"),
-    "p_sleeping_mask": ("睡眠面膜", "sleeping mask"),
-    # What to do next, for each photo refusal: the API's hint is English only.
-    "q_NO_FACE": ("请正对镜头，让整张脸都在画面里。", ""),
-    "q_MULTIPLE_FACES": ("画面里只能有一张脸，请其他人离开镜头。", ""),
-    "q_FACE_TOO_SMALL": ("请靠近一些，让脸占满画面的大部分。", ""),
-    "q_TOO_BLURRY": ("请保持不动，对好焦后再拍。", ""),
-    "q_TOO_DARK": ("请面向窗户或明亮、均匀的光源后重拍。", ""),
-    "q_OVEREXPOSED": ("光线太强，请避开直射光或闪光灯后重拍。", ""),
-    "q_HEAD_TURNED": ("请把脸正对镜头，不要侧脸。", ""),
-    "q_HEAD_TILTED": ("请把头摆正，不要歪头或低头。", ""),
-    "q_INVALID_IMAGE": ("照片无法读取，请重新拍摄或换一张 JPEG/PNG 照片。", ""),
-    "q_IMAGE_TOO_SMALL": ("照片太小，请用相机重新拍摄。", ""),
-    "q_IMAGE_TOO_LARGE": ("照片文件太大，请重新拍摄。", ""),
 }
 
-CONCERN_KEYS = (
-    "redness",
-    "spots",
-    "wrinkles",
-    "pores",
-    "acne",
-    "oiliness",
-    "dark_circles",
-    "texture",
-)
+CONCERN_KEYS = CONCERNS
+# Skin and product type names come from the domain, so the page and the API's messages agree.
+_LABELS |= {f"t_{key}": names for key, names in SKIN_TYPE_NAMES.items()}
+_LABELS |= {f"p_{key}": names for key, names in PRODUCT_TYPE_NAMES.items()}
 PRODUCT_TYPES = (
     "serum",
     "essence",

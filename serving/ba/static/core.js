@@ -101,8 +101,8 @@ function renderError(boxId) {
   box.dataset.code = error.code || "";
   if (titleKey) box.append(el("strong", {}, t(titleKey)));
   box.append(el("p", { class: "message" }, error.label ? t(error.label) : say(error.message_zh, error.message)));
-  const tip = lang === "zh" ? t(`q_${error.code}`) : error.hint;
-  if (tip && tip !== `q_${error.code}`) box.append(el("p", { class: "tip" }, tip));
+  const tip = say(error.hint_zh, error.hint);
+  if (tip) box.append(el("p", { class: "tip" }, tip));
   if (errorParts[boxId]) errorParts[boxId](box, error);
 }
 export function setStatus(id, key, fields) {
