@@ -56,24 +56,14 @@ import pyarrow.parquet as pq
 from data import _sim_activity, _sim_community, _sim_people
 from data._sim_arrow import block_tables
 from data._sim_stats import BlockStats, block_stats, summarise
+from data.events import TABLES
 from data.simulation_config import SimulationConfig
 from skinlab.errors import InvalidInput
 
 MAX_USERS = 10_000_000
 SUMMARY_FILE = "summary.json"
-TABLE_NAMES = (
-    "users",
-    "orders",
-    "store_visits",
-    "skin_tests",
-    "community_activity",
-    "energy_points",
-    "invites",
-    "content",
-    "eba_touches",
-    "card_purchases",
-    "latent_traits",
-)
+# The event tables (data.events), then the hidden traits kept for evaluation only.
+TABLE_NAMES = (*TABLES, "latent_traits")
 
 
 class OutputNotEmpty(InvalidInput):

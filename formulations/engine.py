@@ -24,7 +24,6 @@ from formulations.problem import (
     Candidates,
     FormulationPolicy,
     Request,
-    module_values,
     resolve_request,
     select_candidates,
 )
@@ -119,7 +118,6 @@ def formulate(
     irritation = irritation_points(catalog, totals)
     cost_per_kg = materials_cost(catalog, totals)
     materials = cost_per_kg * needs.bottle_ml / 1000
-    values = module_values(index, request)
     scores = {str(k): float(v) for k, v in (needs.scores or {}).items()}
     formula = Formula(
         sku=code_for(normal_form(base.id, [m.id for m in modules], ph, totals)),
@@ -174,7 +172,7 @@ def formulate(
         left_out=left_out(
             catalog,
             index,
-            values,
+            candidates.values,
             solution.module_rows,
             candidates.excluded,
             ph,

@@ -81,6 +81,8 @@ class Candidates:
     pruned: int = 0
     # greedy partial formulas met while pruning (module rows), best first: warm starts
     paths: list[tuple[float, tuple[int, ...]]] = field(default_factory=list)
+    # every catalog module's stand-alone value for the request (``module_values``)
+    values: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
 
 
 def resolve_request(
@@ -166,7 +168,7 @@ def select_candidates(
     excluded = {index.module_ids[i]: EXCLUSION_REASONS[codes[i]] for i in strong if codes[i]}
     rows = np.flatnonzero(allowed)
     if not prune:
-        return Candidates(base_rows, rows, excluded)
+        return Candidates(base_rows, rows, excluded, values=value)
     n = policy.candidates_per_benefit
     family = index.module_family[rows]
     keep: set[int] = set()
@@ -213,7 +215,9 @@ def select_candidates(
         best_families(value[rows], among=dose >= max(min_pct, 1e-12))
     kept = np.array(sorted(keep), dtype=np.int64)
     paths.sort(key=lambda item: -item[0])
-    return Candidates(base_rows, kept, excluded, pruned=len(rows) - len(kept), paths=paths)
+    return Candidates(
+        base_rows, kept, excluded, pruned=len(rows) - len(kept), paths=paths, values=value
+    )
 
 
 class _Path:
