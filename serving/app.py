@@ -19,7 +19,8 @@ from serving.analyzer_state import AnalyzerLoader, AnalyzerState, load_skin_anal
 from serving.ba import mount_ba_page
 from serving.errors import install_error_handlers
 from serving.logging import RequestContextMiddleware, configure_logging
-from serving.routes import analyze, formulate, health, stores, users
+from serving.ranking_state import RankingState
+from serving.routes import analyze, formulate, health, profiles, rank, stores, users
 from skinlab.db import make_engine, make_sessionmaker, upgrade_database
 from skinlab.settings import Settings, get_settings
 
@@ -55,6 +56,7 @@ def create_app(
         if settings.auto_migrate:
             await anyio.to_thread.run_sync(partial(upgrade_database, settings, engine=engine))
         app.state.analyzer_state.load_in_background(loader, settings)
+        app.state.ranking.build_in_background()
         try:
             yield
         finally:
@@ -69,6 +71,7 @@ def create_app(
     app.state.settings = settings
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.analyzer_state = AnalyzerState()
+    app.state.ranking = RankingState(settings)
     # The catalog is data, not a model: load and index it now so a bad catalog fails start-up.
     app.state.catalog = load_catalog(settings.catalog_dir)
     catalog_index(app.state.catalog)
@@ -79,5 +82,7 @@ def create_app(
     app.include_router(formulate.router)
     app.include_router(stores.router)
     app.include_router(users.router)
+    app.include_router(rank.router)
+    app.include_router(profiles.router)
     mount_ba_page(app, settings)
     return app

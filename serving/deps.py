@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from formulations.catalog import Catalog
 from serving.analyzer_state import Analyzer, AnalyzerState
+from serving.ranking_state import RankingState
 from skinlab.settings import Settings
 
 
@@ -51,3 +52,11 @@ def get_catalog(request: Request) -> Catalog:
 
 
 CatalogDep = Annotated[Catalog, Depends(get_catalog)]
+
+
+def get_ranking_state(request: Request) -> RankingState:
+    """The scored user board behind ``/rank`` and user profiles."""
+    return cast(RankingState, request.app.state.ranking)
+
+
+RankingStateDep = Annotated[RankingState, Depends(get_ranking_state)]

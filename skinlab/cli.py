@@ -16,6 +16,7 @@ import typer
 from skinlab import __version__
 from skinlab.cli_formulation import bench_formulate_command, catalog_app, formulate_command
 from skinlab.cli_propensity import ingest_command, simulate_command, train_propensity_command
+from skinlab.cli_rank import bench_rank_command, rank_command
 from skinlab.cli_stores import stores_app
 from skinlab.settings import get_settings
 
@@ -43,6 +44,8 @@ app.command("formulate")(formulate_command)
 bench_app.command("formulate")(bench_formulate_command)
 app.command("simulate")(simulate_command)
 app.command("ingest")(ingest_command)
+app.command("rank")(rank_command)
+bench_app.command("rank")(bench_rank_command)
 train_app.command("propensity")(train_propensity_command)
 
 # Exit status of `skinlab analyze` when the photo cannot be analysed (bad input or quality).

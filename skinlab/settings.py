@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -87,6 +88,14 @@ class Settings(BaseSettings):
     # phone. Required in production; development and tests use a fixed, public value when unset.
     phone_id_secret: SecretStr | None = None
 
+    # Monthly-card ranking (POST /rank, user profiles): event tables as `skinlab ingest` or
+    # `skinlab simulate` write them (default: data_dir/events). Users an EBA touched within the
+    # cool-down are never listed. The board scores the moment after the last event unless
+    # rank_as_of fixes one.
+    events_dir: Path | None = None
+    rank_cooldown_days: int = Field(default=14, ge=0, le=365)
+    rank_as_of: datetime | None = None
+
     log_level: str = "INFO"
     log_json: bool = True
 
@@ -118,6 +127,11 @@ class Settings(BaseSettings):
     def max_request_bytes(self) -> int:
         """Largest request body read: a base64 image at the upload limit plus form overhead."""
         return self.max_upload_bytes * 4 // 3 + 64 * 1024
+
+    @property
+    def events_folder(self) -> Path:
+        """Where the event tables for ranking live."""
+        return self.events_dir or self.data_dir / "events"
 
     def ensure_dirs(self) -> None:
         """Create the data directory if the configured store lives in it."""

@@ -1,0 +1,40 @@
+"""``GET /users/{id}/profile``: a customer's card propensity, value score, segments and history."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path
+
+from data.records import USER_ID_RULE
+from models.ranked_users import history_summary, user_record
+from serving.deps import RankingStateDep
+from serving.errors import UserNotFound
+from serving.rank_schemas import UserProfile
+from serving.schemas import ErrorBody, UserId
+
+router = APIRouter(prefix="/users", tags=["propensity"])
+
+
+@router.get("/{user_id}/profile", responses={404: {"model": ErrorBody}, 503: {"model": ErrorBody}})
+def user_profile(
+    user_id: Annotated[UserId, Path(description=USER_ID_RULE)], state: RankingStateDep
+) -> UserProfile:
+    """Scores, segments, reasons and a history summary as of the board's moment."""
+    board = state.require()
+    if user_id not in board.frame.index:
+        raise UserNotFound(
+            "No events are recorded for this user.", message_zh="没有该用户的行为记录。"
+        )
+    row = board.row(user_id)
+    reasons = state.scorer().reasons(board.features.loc[[user_id]])[0]
+    holder, recent = bool(row["card_holder"]), bool(row["contacted_recently"])
+    return UserProfile(
+        **user_record(row, reasons),
+        as_of=board.as_of,
+        model_version=board.model_version,
+        card_holder=holder,
+        contacted_recently=recent,
+        eligible=not holder and not recent,
+        history=history_summary(board, user_id),
+    )

@@ -1,0 +1,31 @@
+"""``POST /rank``: who an EBA should approach about a monthly card today, and why."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from models.ranking import RankQuery, rank_users
+from serving.deps import RankingStateDep
+from serving.rank_schemas import RankRequest, RankResponse, rank_response
+from serving.schemas import ErrorBody
+
+router = APIRouter(tags=["propensity"])
+
+
+@router.post("/rank", responses={422: {"model": ErrorBody}, 503: {"model": ErrorBody}})
+def rank(request: RankRequest, state: RankingStateDep) -> RankResponse:
+    """Rank eligible users by card-upgrade probability; holders and recent contacts never appear."""
+    board = state.require()
+    query = RankQuery(
+        top_k=request.top_k, segment=request.segment, store_id=request.store_id, city=request.city
+    )
+    ranking = rank_users(board, query)
+    scorer = state.scorer()
+    reasons = (
+        scorer.reasons(board.features.loc[ranking.users.index], k=request.reasons)
+        if request.reasons
+        else [[] for _ in range(len(ranking.users))]
+    )
+    return rank_response(
+        board, ranking, reasons, horizon_days=scorer.horizon_days, events_source=state.source
+    )
