@@ -46,17 +46,6 @@ from models._propensity_columns import (
 )
 from skinlab.errors import InvalidInput
 
-__all__ = [
-    "DIMENSIONS",
-    "MEASURES",
-    "TOTAL",
-    "TOTAL_WEIGHTS",
-    "WEIGHTS",
-    "WINDOW_DAYS",
-    "Dimension",
-    "value_scores",
-]
-
 WINDOW_DAYS = 365
 """Default look-back: a year covers the brand's seasons (618, Double 11, New Year) once each."""
 
@@ -121,64 +110,76 @@ _EVER = int(np.iinfo(np.int64).min)
 Measures = dict[str, np.ndarray]
 
 
-def _rows(tables: Mapping[str, pa.Table], name: str, start_s: int, as_of_s: int) -> pa.Table:
-    """The table's rows with ``start_s <= time < as_of_s`` (an empty table when it is absent)."""
+class _Rows(NamedTuple):
+    """A table (empty when absent), the window's row mask, and row user positions (-1 outside)."""
+
+    table: pa.Table
+    inside: np.ndarray
+    codes: np.ndarray
+
+
+def _rows(
+    frame: UserFrame, tables: Mapping[str, pa.Table], name: str, start_s: int, as_of_s: int
+) -> _Rows:
+    # masking the positions instead of filtering the table saves copying its string columns
     spec = TABLES[name]
     table = tables.get(name)
     if table is None:
         types = [pa.type_for_alias(_ALIAS.get(c.dtype, c.dtype)) for c in spec.columns]
-        return pa.schema(zip(spec.names, types, strict=True)).empty_table()
+        table = pa.schema(zip(spec.names, types, strict=True)).empty_table()
     when = seconds(table, spec.time_column)
-    keep = (when >= start_s) & (when < as_of_s)
-    return table if keep.all() else table.filter(pa.array(keep))
+    inside = (when >= start_s) & (when < as_of_s)
+    return _Rows(table, inside, np.where(inside, frame.codes(table, spec.user_column), -1))
 
 
 def _population(tables: Mapping[str, pa.Table], as_of_s: int) -> pa.Array:
     """Users known before ``as_of``: the users table, or the users with orders without one."""
-    name = "users" if "users" in tables else "orders"
-    return pc.unique(_rows(tables, name, _EVER, as_of_s)["user_id"].combine_chunks())
+    spec = TABLES["users" if "users" in tables else "orders"]
+    table = tables.get(spec.name)
+    if table is None:
+        return pa.array([], pa.string())
+    known = table["user_id"].filter(pa.array(seconds(table, spec.time_column) < as_of_s))
+    return pc.unique(known.combine_chunks())
 
 
-def _consumption(frame: UserFrame, orders: pa.Table) -> Measures:
-    codes = frame.codes(orders)
-    spend = frame.count(codes, numbers(orders, "amount"))
-    n = frame.count(codes)
+def _consumption(frame: UserFrame, orders: _Rows) -> Measures:
+    spend = frame.count(orders.codes, numbers(orders.table, "amount"))
+    n = frame.count(orders.codes)
     mean = np.divide(spend, n, out=np.zeros_like(spend), where=n > 0)
     return {"spend": spend, "orders": n, "avg_order_value": mean}
 
 
-def _fission(frame: UserFrame, invites: pa.Table, orders: pa.Table, start_s: int) -> Measures:
-    """``invites`` holds every invitation before ``as_of``; ``orders`` only the window's."""
-    inviter = frame.codes(invites, "inviter_id")
-    invited_s = seconds(invites, "invited_at")
-    row = positions(orders["user_id"], invites["invitee_id"].combine_chunks())
-    found = np.flatnonzero(row >= 0)
-    found = found[seconds(orders, "ordered_at")[found] >= invited_s[row[found]]]
-    credit = np.full(orders.num_rows, -1, dtype=np.int64)
-    credit[found] = inviter[row[found]]
+def _fission(frame: UserFrame, invites: _Rows, orders: _Rows, start_s: int) -> Measures:
+    """``invites`` holds every invitation before ``as_of``; ``orders`` the window's."""
+    invited_s = seconds(invites.table, "invited_at")
+    row = positions(orders.table["user_id"], invites.table["invitee_id"].combine_chunks())
+    found = np.flatnonzero(orders.inside & (row >= 0))
+    found = found[invites.inside[row[found]]]
+    found = found[seconds(orders.table, "ordered_at")[found] >= invited_s[row[found]]]
+    credit = np.full(len(row), -1, dtype=np.int64)
+    credit[found] = invites.codes[row[found]]
     return {
-        "invites": frame.count(inviter[invited_s >= start_s]),
+        "invites": frame.count(invites.codes[invited_s >= start_s]),
         "invitee_orders": frame.count(credit),
-        "invitee_spend": frame.count(credit, numbers(orders, "amount")),
+        "invitee_spend": frame.count(credit, numbers(orders.table, "amount")),
     }
 
 
-def _community(frame: UserFrame, activity: pa.Table, energy: pa.Table) -> Measures:
-    codes = frame.codes(activity)
-    count = numbers(activity, "count", 1.0)
+def _community(frame: UserFrame, activity: _Rows, energy: _Rows) -> Measures:
+    count = numbers(activity.table, "count", 1.0)
     # one hashing pass over the kinds instead of one per kind: this is the largest table
-    kinds = positions(activity["kind"], pa.array(ACTIVITY_KINDS, pa.string()))
+    kinds = positions(activity.table["kind"], pa.array(ACTIVITY_KINDS, pa.string()))
 
     def kind(name: str) -> np.ndarray:
         mask = kinds == ACTIVITY_KINDS.index(name)
-        return frame.count(codes[mask], count[mask])
+        return frame.count(activity.codes[mask], count[mask])
 
-    earned = is_in(energy, "kind", "earned")
-    e_codes = frame.codes(energy)[earned]
+    earned = is_in(energy.table, "kind", "earned")
+    e_codes = energy.codes[earned]
     return {
         "messages": kind("message"),
-        "tasks": frame.count(e_codes, numbers(energy, "tasks_completed")[earned]),
-        "energy_earned": frame.count(e_codes, numbers(energy, "points")[earned]),
+        "tasks": frame.count(e_codes, numbers(energy.table, "tasks_completed")[earned]),
+        "energy_earned": frame.count(e_codes, numbers(energy.table, "points")[earned]),
         "check_ins": kind("check_in"),
         "sign_ins": kind("sign_in"),
         "surveys": kind("survey"),
@@ -187,16 +188,15 @@ def _community(frame: UserFrame, activity: pa.Table, energy: pa.Table) -> Measur
 
 
 def _content_and_experience(
-    frame: UserFrame, content: pa.Table, tests: pa.Table, visits: pa.Table
+    frame: UserFrame, content: _Rows, tests: _Rows, visits: _Rows
 ) -> Measures:
-    codes = frame.codes(content)
-    post = is_in(content, "action", "post")
-    experience = is_in(visits, "service", _EXPERIENCES)
+    post = is_in(content.table, "action", "post")
+    experience = is_in(visits.table, "service", _EXPERIENCES)
     return {
-        "posts": frame.count(codes[post]),
-        "forwards": frame.count(codes[~post]),
-        "skin_tests": frame.count(frame.codes(tests)),
-        "store_services": frame.count(frame.codes(visits)[experience]),
+        "posts": frame.count(content.codes[post]),
+        "forwards": frame.count(content.codes[~post]),
+        "skin_tests": frame.count(tests.codes),
+        "store_services": frame.count(visits.codes[experience]),
     }
 
 
@@ -281,14 +281,13 @@ def value_scores(
     frame = UserFrame(index)
     population = np.arange(frame.n) < len(known)
 
-    def rows(name: str) -> pa.Table:
-        return _rows(tables, name, start_s, as_of_s)
+    def rows(name: str) -> _Rows:
+        return _rows(frame, tables, name, start_s, as_of_s)
 
     orders = rows("orders")
-    all_invites = _rows(tables, "invites", _EVER, as_of_s)
     measures = {
         **_community(frame, rows("community_activity"), rows("energy_points")),
-        **_fission(frame, all_invites, orders, start_s),
+        **_fission(frame, _rows(frame, tables, "invites", _EVER, as_of_s), orders, start_s),
         **_consumption(frame, orders),
         **_content_and_experience(frame, rows("content"), rows("skin_tests"), rows("store_visits")),
     }
