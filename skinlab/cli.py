@@ -15,6 +15,7 @@ import typer
 
 from skinlab import __version__
 from skinlab.cli_formulation import bench_formulate_command, catalog_app, formulate_command
+from skinlab.cli_models import mlflow_app, models_app
 from skinlab.cli_propensity import ingest_command, simulate_command, train_propensity_command
 from skinlab.cli_rank import bench_rank_command, rank_command
 from skinlab.cli_stores import stores_app
@@ -31,11 +32,11 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 db_app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
-models_app = typer.Typer(help="The shipped ONNX models.", no_args_is_help=True)
 train_app = typer.Typer(help="Train models.", no_args_is_help=True)
 bench_app = typer.Typer(help="Measure latency and throughput.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(models_app, name="models")
+app.add_typer(mlflow_app, name="mlflow")
 app.add_typer(train_app, name="train")
 app.add_typer(bench_app, name="bench")
 app.add_typer(catalog_app, name="catalog")
@@ -177,14 +178,6 @@ def db_revision(
     new_revision(get_settings(), message, autogenerate=autogenerate)
 
 
-@models_app.command("ensure")
-def models_ensure() -> None:
-    """Check the shipped models are present; train the defaults if any is missing."""
-    from training.skin import ensure_default_models
-
-    ensure_default_models(get_settings())
-
-
 @train_app.command("skin")
 def train_skin(
     config: Annotated[
@@ -196,6 +189,9 @@ def train_skin(
     grades: Annotated[
         Path | None, typer.Option(exists=True, dir_okay=False, help="CSV of expert grades")
     ] = None,
+    register: Annotated[
+        bool, typer.Option(help="Register the run as a challenger (champion if none)")
+    ] = True,
 ) -> None:
     """Train the skin heads on synthetic data, plus graded real photos if given."""
     if (real_photos is None) != (grades is None):
@@ -210,6 +206,12 @@ def train_skin(
     except SkinlabError as error:
         print_json({"error": error.to_dict()})
         raise typer.Exit(EXIT_REJECTED) from error
+    if register and manifest.get("mlflow_run_id"):
+        from training.registry import register_run
+
+        manifest["registered_version"] = register_run(
+            get_settings(), "skin-heads", manifest["mlflow_run_id"]
+        )
     print_json(manifest)
 
 

@@ -149,6 +149,9 @@ def train_propensity_command(
         Path | None, typer.Option(file_okay=False, help="Artifacts folder (default: see below)")
     ] = None,
     track: Annotated[bool, typer.Option(help="Log the run to MLflow")] = True,
+    register: Annotated[
+        bool, typer.Option(help="Register the card model as a challenger (champion if none)")
+    ] = True,
     json_output: Annotated[bool, typer.Option("--json", help="Print the metrics as JSON")] = False,
 ) -> None:
     """Train the monthly-card propensity model (or, with --orders, repurchase) and export it.
@@ -204,6 +207,10 @@ def train_propensity_command(
 
         run_id = log_propensity_run(settings, trained, target)
     summary = _summary(trained.manifest, target, run_id)
+    if register and run_id is not None and trained.manifest["task"] == "card":
+        from training.registry import register_run
+
+        summary["registered_version"] = register_run(settings, "propensity", run_id)
     if ingest is not None:
         summary["ingest"] = {k: ingest[k] for k in ("rows_read", "rows_valid", "rows_rejected")}
     if json_output:

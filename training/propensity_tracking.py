@@ -26,7 +26,7 @@ from mlflow.models import infer_signature
 from skinlab.settings import Settings
 from training.propensity_export import ONNX_FILE
 from training.propensity_pipeline import PropensityResult
-from training.tracking import _flatten, configure
+from training.tracking import _flatten, set_experiment
 
 PROPENSITY_EXPERIMENT = "propensity"
 
@@ -80,8 +80,7 @@ def _metrics(metrics: dict[str, Any]) -> dict[str, float]:
 
 def log_propensity_run(settings: Settings, result: PropensityResult, out: Path) -> str:
     """Log one propensity run to MLflow; returns the run id."""
-    configure(settings)
-    mlflow.set_experiment(PROPENSITY_EXPERIMENT)
+    set_experiment(settings, PROPENSITY_EXPERIMENT)
     manifest = result.manifest
     params: dict[str, Any] = {}
     _flatten("", {"config": manifest["config"], "data": manifest["data"]}, params)

@@ -221,7 +221,7 @@ def train_skin_heads(
     if track:
         from training.tracking import log_skin_run
 
-        log_skin_run(settings, manifest, target)
+        manifest["mlflow_run_id"] = log_skin_run(settings, manifest, target)
     return manifest
 
 

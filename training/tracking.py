@@ -27,6 +27,20 @@ def configure(settings: Settings) -> None:
     mlflow.set_tracking_uri(settings.mlflow_tracking_uri)
 
 
+def set_experiment(settings: Settings, name: str) -> None:
+    """Make ``name`` the active experiment, creating it with its artifacts in the data dir.
+
+    On a SQLite store MLflow would otherwise put artifacts in ``./mlruns`` under whatever folder
+    the command ran from, where the registry and ``skinlab mlflow ui`` cannot find them later.
+    """
+    configure(settings)
+    uri = settings.mlflow_tracking_uri
+    if uri.startswith("sqlite:") and mlflow.get_experiment_by_name(name) is None:
+        location = (settings.data_dir / "mlartifacts" / name).resolve().as_uri()
+        mlflow.create_experiment(name, artifact_location=location)
+    mlflow.set_experiment(name)
+
+
 def log_skin_run(settings: Settings, manifest: dict[str, Any], heads_dir: Path) -> str:
     """Log one skin-heads training run: config, data, metrics, plots and the ONNX heads.
 
@@ -37,8 +51,7 @@ def log_skin_run(settings: Settings, manifest: dict[str, Any], heads_dir: Path) 
     """
     from training.skin_plots import plot_metrics
 
-    configure(settings)
-    mlflow.set_experiment(SKIN_EXPERIMENT)
+    set_experiment(settings, SKIN_EXPERIMENT)
     params: dict[str, Any] = {}
     _flatten("", {"config": manifest["config"], "data": manifest["data"]}, params)
     metrics: dict[str, float] = {}
