@@ -97,8 +97,8 @@ def test_a_user_can_be_in_several_segments_and_segments_of_lists_them() -> None:
     flags = assign_segments(values)
     assert list(flags.columns) == list(SEGMENTS) and (flags.dtypes == "bool").all()
     expected = ["best_buyer", "koc_spend", "koc_content"]
-    assert segments_of(flags.loc["u0"]) == expected
-    assert segments_of(values.loc["u0"]) == expected  # a row of value scores works too
+    assert segments_of(flags.iloc[0]) == expected
+    assert segments_of(values.iloc[0]) == expected  # a row of value scores works too
 
 
 def test_missing_columns_are_named() -> None:
