@@ -112,15 +112,23 @@ def test_an_inactive_majority_does_not_lift_the_active(brand: Callable[..., Tabl
 def test_rows_at_or_after_as_of_and_before_the_window_are_ignored(
     brand: Callable[..., Tables],
 ) -> None:
-    past = {
-        "orders": [_order("u1", 100.0), _order("u2", 300.0)],
+    earned = {"kind": "earned", "points": 10, "tasks_completed": 1}
+    past: dict[str, list[dict[str, Any]]] = {
+        "orders": [_order("u1", 100.0), _order("u2", 300.0), _order("u4", 50.0)],
         "community_activity": [_messages("u1", 3)],
         "content": [{"user_id": "u2", "occurred_at": _at(5), "action": "post"}],
+        "energy_points": [{"user_id": "u1", "occurred_at": _at(5), **earned}],
+        "invites": [],
+        "skin_tests": [{"user_id": "u2", "tested_at": _at(5)}],
     }
-    later = {
+    later: dict[str, list[dict[str, Any]]] = {
         "orders": [_order("u1", 9999.0, 0), _order("u1", 9999.0, -5), _order("u3", 9.0, 400)],
         "community_activity": [_messages("u2", 50, 0), _messages("u3", 50, 366)],
         "content": [{"user_id": "u1", "occurred_at": _at(-1), "action": "post"}],
+        "energy_points": [{"user_id": "u3", "occurred_at": AS_OF, **earned}],
+        # an invitation after as_of must not credit u3 with u4's earlier order
+        "invites": [{"inviter_id": "u3", "invitee_id": "u4", "invited_at": _at(-2)}],
+        "skin_tests": [{"user_id": "u3", "tested_at": AS_OF}],
     }
     clean = value_scores(brand(**past), AS_OF)
     leaked = value_scores(brand(**{k: past[k] + later[k] for k in past}), AS_OF)
