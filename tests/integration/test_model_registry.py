@@ -18,11 +18,12 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from data.vocabulary import CONCERNS
 from skinlab.cli import app
 from skinlab.errors import InvalidInput
 from skinlab.settings import SHIPPED_MODELS_DIR, Settings, get_settings
 from training import registry
-from training._registry_frozen import FROZEN_DIR, propensity_set
+from training._registry_frozen import FROZEN_DIR, SKIN_SPEC, propensity_set, score_skin, skin_set
 from training._registry_gate import PromotionRefused
 from training.propensity_config import DEFAULT_PROPENSITY_CONFIG, PropensityConfig
 from training.propensity_pipeline import run_training
@@ -132,6 +133,27 @@ def test_a_challenger_that_matches_the_champion_is_promoted_without_force(
     assert promoted["version"] == 2 and promoted["forced"] is False
     assert all(v["passes"] and v["delta"] == 0 for v in promoted["comparison"]["gate"])
     assert _aliases(settings) == {2: ["champion"], 1: []}
+
+
+@pytest.mark.slow  # renders and measures 48 painted faces (about 15 s on a busy core)
+def test_skin_heads_register_and_score_on_a_fingerprinted_sweep(settings: Settings) -> None:
+    tiny = {**SKIN_SPEC, "sources": 1, "tones": [55.0, -35.0], "severities": [0.0, 0.5, 1.0]}
+    built, arrays = skin_set(settings, tiny)
+    cached, _ = skin_set(settings, tiny)
+    assert cached.fingerprint == built.fingerprint and cached.path == built.path
+    assert built.size == 2 * len(CONCERNS) * 3  # every painted face was measured
+    shipped = score_skin(SHIPPED_MODELS_DIR / "skin_heads", arrays)
+    assert shipped["spearman_within_face"] > 0.8 and 0 < shipped["mae"] < 40
+    assert set(shipped["per_concern"]) == set(CONCERNS)
+
+    set_experiment(settings, "skin-heads")
+    with mlflow.start_run() as run:
+        mlflow.log_artifacts(str(SHIPPED_MODELS_DIR / "skin_heads"), artifact_path="skin_heads")
+    assert registry.register_run(settings, "skin-heads", run.info.run_id) == 1
+    (model,) = [m for m in registry.list_models(settings) if m["model_type"] == "skin-heads"]
+    tags = model["versions"][0]["tags"]
+    assert model["champion"] == 1 and tags["model_type"] == "skin-heads"
+    assert {"metric.spearman", "metric.mae", "data_fingerprint"} <= set(tags)
 
 
 def _invoke(*args: str) -> tuple[int, str]:
