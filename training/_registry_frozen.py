@@ -268,3 +268,14 @@ def score_skin(folder: Path, arrays: dict[str, NDArray[Any]]) -> dict[str, Any]:
         "mae": float(error),
         "per_concern": summary,
     }
+
+
+def score(
+    settings: Settings, model_type: str, folders: list[Path]
+) -> tuple[FrozenSet, list[dict[str, Any]]]:
+    """The frozen set of ``model_type`` and the metrics of each artifacts folder on it."""
+    if model_type == "propensity":
+        frozen_set, features, labels = propensity_set(settings)
+        return frozen_set, [score_propensity(f, features, labels) for f in folders]
+    sweep, arrays = skin_set(settings)
+    return sweep, [score_skin(f, arrays) for f in folders]

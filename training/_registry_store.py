@@ -15,7 +15,7 @@ from mlflow import MlflowClient
 from mlflow.entities.model_registry import ModelVersion, RegisteredModel
 from mlflow.exceptions import MlflowException
 
-from skinlab.errors import InvalidInput
+from skinlab.errors import InvalidInput, NotFound
 from skinlab.settings import Settings
 from training.tracking import configure
 
@@ -44,6 +44,20 @@ def alias(client: MlflowClient, name: str, which: str) -> int | None:
     model = registered(client, name)
     version = model.aliases.get(which) if model is not None else None
     return int(version) if version is not None else None
+
+
+def require_version(client: MlflowClient, name: str, version: int) -> None:
+    """Raise ``NotFound`` (``UNKNOWN_VERSION``) unless ``name`` has ``version``."""
+    try:
+        client.get_model_version(name, str(version))
+    except MlflowException as error:
+        if error.error_code != "RESOURCE_DOES_NOT_EXIST":
+            raise
+        raise NotFound(
+            f"{name} has no version {version}.",
+            code="UNKNOWN_VERSION",
+            message_zh=f"{name} 没有第 {version} 版。",
+        ) from error
 
 
 def now() -> str:

@@ -9,9 +9,8 @@ on a gated metric (``training._registry_gate``) unless forced with a reason.
 History lives in the registry itself, so it follows the store to any tracking server: the
 registered model's tag ``champion_history`` is the stack of champion versions (rollback pops
 it) and ``event.NNNNNN`` tags hold one JSON record per registration, promotion and rollback
-(who, when, forced, reason, the frozen set's fingerprint and the gate verdicts). The version
-promoted or rolled back also carries the last such record as ``promoted_*``/``rolled_back_*``
-tags.
+(who, when, forced, reason, the frozen set's fingerprint and the gate verdicts); the version
+promoted or rolled back also carries ``promoted_*``/``rolled_back_*`` tags.
 """
 
 from __future__ import annotations
@@ -55,6 +54,7 @@ class RegistryConflict(SkinlabError):
 
 def model_type_of(model_type: str) -> ModelType:
     """The registered model of ``model_type``; the error names the allowed values."""
+    model_type = model_type.removeprefix("skinlab-")  # the registered name works too
     if model_type not in MODEL_TYPES:
         raise InvalidInput(
             f"Unknown model {model_type!r}; use one of {', '.join(MODEL_TYPES)}.",
@@ -160,23 +160,17 @@ def artifacts_of(settings: Settings, model_type: str, version: int) -> Path:
     return target
 
 
+def champion_version(settings: Settings, model_type: str) -> int | None:
+    """The champion's version number, or None (one registry read: cheap enough to poll)."""
+    return store.alias(store.client(settings), model_type_of(model_type).name, CHAMPION)
+
+
 def champion_artifacts(settings: Settings, model_type: str) -> tuple[int, Path]:
     """The champion's version and a local folder with its artifacts (what serving loads)."""
-    kind = model_type_of(model_type)
-    version = store.alias(store.client(settings), kind.name, CHAMPION)
+    version = champion_version(settings, model_type)
     if version is None:
-        raise NotFound(f"{kind.name} has no champion yet.", code="NO_CHAMPION")
+        raise NotFound(f"{model_type_of(model_type).name} has no champion.", code="NO_CHAMPION")
     return version, artifacts_of(settings, model_type, version)
-
-
-def _score(settings: Settings, model_type: str, versions: list[int]) -> tuple[Any, list[Any]]:
-    if model_type == "propensity":
-        frozen_set, features, labels = frozen.propensity_set(settings)
-        paths = [artifacts_of(settings, model_type, v) for v in versions]
-        return frozen_set, [frozen.score_propensity(p, features, labels) for p in paths]
-    skin_set, arrays = frozen.skin_set(settings)
-    paths = [artifacts_of(settings, model_type, v) for v in versions]
-    return skin_set, [frozen.score_skin(p, arrays) for p in paths]
 
 
 def compare(settings: Settings, model_type: str, challenger: int | None = None) -> dict[str, Any]:
@@ -198,7 +192,9 @@ def compare(settings: Settings, model_type: str, challenger: int | None = None) 
         raise NotFound(f"{kind.name} has no champion yet.", code="NO_CHAMPION")
     if candidate is None:
         raise NotFound(f"{kind.name} has no challenger to compare.", code="NO_CHALLENGER")
-    frozen_set, (ours, theirs) = _score(settings, model_type, [champion, candidate])
+    store.require_version(client, kind.name, candidate)
+    folders = [artifacts_of(settings, model_type, v) for v in (champion, candidate)]
+    frozen_set, (ours, theirs) = frozen.score(settings, model_type, folders)
     verdicts = gate(model_type, ours, theirs)
     passes = all(v.passes for v in verdicts)
     client.set_model_version_tag(kind.name, str(candidate), "last_compare", json.dumps(
@@ -246,6 +242,7 @@ def promote(
     candidate = version if version is not None else store.alias(client, kind.name, CHALLENGER)
     if candidate is None:
         raise NotFound(f"{kind.name} has no challenger to promote.", code="NO_CHALLENGER")
+    store.require_version(client, kind.name, candidate)
     if candidate == champion:
         raise RegistryConflict(f"Version {candidate} is already the champion of {kind.name}.")
     comparison = compare(settings, model_type, candidate) if champion is not None else None
@@ -289,6 +286,12 @@ def rollback(settings: Settings, model_type: str, *, actor: str = "unknown") -> 
             message_zh=f"{kind.name} 没有可回滚到的上一任冠军模型。",
         )
     current, previous = stack[-1], stack[-2]
+    if store.alias(client, kind.name, CHAMPION) != current:
+        raise RegistryConflict(
+            f"The champion of {kind.name} was moved outside skinlab (history ends at "
+            f"{current}); promote the version you want with --version instead.",
+            message_zh=f"{kind.name} 的冠军在 skinlab 之外被改动；请用 --version 指定版本。",
+        )
     store.set_champion(client, kind.name, previous, stack[:-1])
     client.set_model_version_tag(kind.name, str(current), "rolled_back_at", store.now())
     client.set_model_version_tag(kind.name, str(current), "rolled_back_by", actor)

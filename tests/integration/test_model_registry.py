@@ -133,6 +133,10 @@ def test_a_challenger_that_matches_the_champion_is_promoted_without_force(
     assert promoted["version"] == 2 and promoted["forced"] is False
     assert all(v["passes"] and v["delta"] == 0 for v in promoted["comparison"]["gate"])
     assert _aliases(settings) == {2: ["champion"], 1: []}
+    # someone moves the alias by hand in the MLflow UI: rollback refuses to guess
+    mlflow.MlflowClient().set_registered_model_alias("skinlab-propensity", "champion", "1")
+    with pytest.raises(registry.RegistryConflict, match="moved outside skinlab"):
+        registry.rollback(settings, "propensity")
 
 
 @pytest.mark.slow  # renders and measures 48 painted faces (about 15 s on a busy core)
@@ -195,6 +199,8 @@ def test_the_models_commands_list_compare_promote_and_roll_back(
     assert [e["action"] for e in json.loads(out)] == [
         "registered", "registered", "promoted", "rolled_back",
     ]  # fmt: skip
+    code, out = _invoke("models", "promote", "skinlab-propensity", "--version", "99")
+    assert code == 2 and json.loads(out)["error"]["code"] == "UNKNOWN_VERSION"
     code, out = _invoke("models", "compare", "nonsense")
     assert code == 2 and "skin-heads, propensity" in out
 
