@@ -16,7 +16,12 @@ import typer
 from skinlab import __version__
 from skinlab.cli_formulation import bench_formulate_command, catalog_app, formulate_command
 from skinlab.cli_models import mlflow_app, models_app
-from skinlab.cli_propensity import ingest_command, simulate_command, train_propensity_command
+from skinlab.cli_propensity import (
+    ingest_command,
+    score_app,
+    simulate_command,
+    train_propensity_command,
+)
 from skinlab.cli_rank import bench_rank_command, rank_command
 from skinlab.cli_stores import stores_app
 from skinlab.settings import get_settings
@@ -41,6 +46,7 @@ app.add_typer(train_app, name="train")
 app.add_typer(bench_app, name="bench")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(stores_app, name="stores")
+app.add_typer(score_app, name="score")
 app.command("formulate")(formulate_command)
 bench_app.command("formulate")(bench_formulate_command)
 app.command("simulate")(simulate_command)

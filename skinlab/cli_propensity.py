@@ -1,4 +1,4 @@
-"""``skinlab simulate``, ``skinlab ingest`` and ``skinlab train propensity``.
+"""``skinlab simulate``, ``skinlab ingest``, ``skinlab train propensity``, ``score propensity``.
 
 Heavy imports (numpy, pyarrow, pandas) happen inside the commands so ``skinlab --help`` stays fast.
 """
@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from contextlib import redirect_stdout
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
@@ -16,6 +17,7 @@ import typer
 
 EXIT_REJECTED = 2
 MAX_USERS = 10_000_000  # the simulator's limit (data.simulator.MAX_USERS)
+LOCAL_SCHEDULER = "local"  # training.propensity_dask.LOCAL, without importing Dask for --help
 
 
 def _print(document: object) -> None:
@@ -106,6 +108,17 @@ def ingest_command(
         raise typer.Exit(EXIT_REJECTED)
 
 
+DaskScheduler = Annotated[
+    str | None,
+    typer.Option(
+        help="Run on a Dask cluster: the scheduler's address (tcp://host:8786), or 'local' for "
+        "a local cluster of two worker processes"
+    ),
+]
+Partitions = Annotated[
+    int | None,
+    typer.Option(min=1, help="Hash partitions of the users (default: two per Dask worker)"),
+]
 SIDE_BY_SIDE = ("roc_auc", "pr_auc", "lift_top5", "lift_top10", "lift_top20", "brier", "ece")
 
 
@@ -153,11 +166,14 @@ def train_propensity_command(
         bool, typer.Option(help="Register the card model as a challenger (champion if none)")
     ] = True,
     json_output: Annotated[bool, typer.Option("--json", help="Print the metrics as JSON")] = False,
+    dask_scheduler: DaskScheduler = None,
+    partitions: Partitions = None,
 ) -> None:
     """Train the monthly-card propensity model (or, with --orders, repurchase) and export it.
 
     With no data it simulates the config's brand. Artifacts go to models/artifacts/propensity
-    (card task) or <data dir>/propensity-repurchase (--orders) unless --out is given.
+    (card task) or <data dir>/propensity-repurchase (--orders) unless --out is given. With
+    --dask-scheduler it trains on a Dask cluster from an --events folder.
     """
     from pydantic import ValidationError
 
@@ -171,6 +187,8 @@ def train_propensity_command(
         raise typer.BadParameter("give --events or --orders, not both")
     if orders is not None and as_of is None:
         raise typer.BadParameter("--orders needs --as-of (the held-out date)")
+    if dask_scheduler is not None and events is None:
+        raise typer.BadParameter("--dask-scheduler trains from an --events folder")
     settings = get_settings()
     try:
         try:
@@ -195,9 +213,25 @@ def train_propensity_command(
             )
         else:
             target = out or settings.models_dir / "propensity"
-            tables = load_events(events) if events is not None else None
             trained_on = f"events:{events.name}" if events is not None else "simulated"
-            trained = run_training(settings_config, target, events=tables, trained_on=trained_on)
+            if dask_scheduler is not None and events is not None:
+                from training.propensity_dask import dask_client, run_training_dask
+
+                # LightGBM prints its Dask set-up: stdout is for the summary
+                with dask_client(dask_scheduler) as client, redirect_stdout(sys.stderr):
+                    trained = run_training_dask(
+                        client,
+                        events,
+                        settings_config,
+                        target,
+                        partitions=partitions,
+                        trained_on=trained_on,
+                    )
+            else:
+                tables = load_events(events) if events is not None else None
+                trained = run_training(
+                    settings_config, target, events=tables, trained_on=trained_on
+                )
     except SkinlabError as error:
         _print({"error": error.to_dict()})
         raise typer.Exit(EXIT_REJECTED) from error
@@ -225,3 +259,43 @@ def train_propensity_command(
             f"  target {name}: {check['measured']} ({check['target']}) "
             + ("met" if check["met"] else "NOT MET")
         )
+
+
+score_app = typer.Typer(help="Score users with a trained model.", no_args_is_help=True)
+
+
+@score_app.command("propensity")
+def score_propensity_command(
+    events: Annotated[
+        Path, typer.Option(exists=True, file_okay=False, help="Folder of event tables")
+    ],
+    as_of: Annotated[
+        datetime, typer.Option(formats=["%Y-%m-%d"], help="Score with events before this day")
+    ],
+    out: Annotated[Path, typer.Option(file_okay=False, help="Folder for the Parquet scores")],
+    model: Annotated[
+        Path | None,
+        typer.Option(exists=True, file_okay=False, help="Model folder (default: the shipped one)"),
+    ] = None,
+    dask_scheduler: DaskScheduler = LOCAL_SCHEDULER,
+    partitions: Partitions = None,
+) -> None:
+    """Score every user known before AS_OF with the propensity model, one Parquet file per
+    partition in OUT (user_id, probability, raw_probability, card_holder).
+
+    Prints the summary (rows, partitions, seconds) as JSON; OUT/_summary.json keeps it.
+    """
+    from skinlab.errors import SkinlabError
+    from skinlab.settings import get_settings
+    from training.propensity_dask import dask_client, score_users_dask
+
+    artifacts = model or get_settings().models_dir / "propensity"
+    try:
+        with dask_client(dask_scheduler or LOCAL_SCHEDULER) as client, redirect_stdout(sys.stderr):
+            summary = score_users_dask(
+                client, events, artifacts, as_of.date(), out, partitions=partitions
+            )
+    except SkinlabError as error:
+        _print({"error": error.to_dict()})
+        raise typer.Exit(EXIT_REJECTED) from error
+    _print(summary)
