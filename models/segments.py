@@ -19,6 +19,7 @@ import pandas as pd
 from skinlab.errors import InvalidInput
 
 __all__ = [
+    "REQUIRED_COLUMNS",
     "SEGMENTS",
     "Segment",
     "assign_segments",
