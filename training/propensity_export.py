@@ -25,6 +25,7 @@ from onnxmltools.convert.common.data_types import FloatTensorType
 
 from models.propensity_calibration import apply_calibration
 from models.propensity_reasons import feature_label
+from training.drift_reference import REFERENCE_FILE, DriftReference
 from training.propensity import FittedPropensity
 
 ONNX_FILE = "propensity.onnx"
@@ -88,9 +89,17 @@ def _write_atomic(path: Path, data: bytes) -> None:
 
 
 def write_artifacts(
-    directory: Path, fitted: FittedPropensity, onnx_model: bytes, manifest: dict[str, Any]
+    directory: Path,
+    fitted: FittedPropensity,
+    onnx_model: bytes,
+    manifest: dict[str, Any],
+    reference: DriftReference | None = None,
 ) -> dict[str, Path]:
-    """Write the ONNX model, calibrator, LightGBM text model, manifest and model card."""
+    """Write the ONNX model, calibrator, LightGBM text model, manifest and model card.
+
+    With ``reference``, also the training data's summary for drift reports
+    (``drift_reference.json``, :mod:`training.drift`).
+    """
     directory.mkdir(parents=True, exist_ok=True)
     features = [{"name": n, **feature_label(n)} for n in fitted.feature_names]
     files = {
@@ -102,6 +111,10 @@ def write_artifacts(
         ).encode(),
         CARD_FILE: model_card(manifest).encode(),
     }
+    if reference is not None:
+        files[REFERENCE_FILE] = json.dumps(
+            reference.to_dict(), ensure_ascii=False, indent=1
+        ).encode()
     for name, data in files.items():
         _write_atomic(directory / name, data)
     return {name: directory / name for name in files}

@@ -20,6 +20,7 @@ import pyarrow.parquet as pq
 
 from data.events import TABLES
 from skinlab.errors import InvalidInput
+from training.drift_propensity import propensity_reference
 from training.propensity import Task, TrainingRun, train_and_evaluate
 from training.propensity_config import PropensityConfig
 from training.propensity_data import card_snapshot, repurchase_snapshot, stack
@@ -143,7 +144,15 @@ def run_training(
             "total": round(time.perf_counter() - started, 2),
         },
     }
-    artifacts = write_artifacts(out, run.fitted, onnx_model, manifest)
+    matrix = train.features[run.fitted.feature_names]
+    reference = propensity_reference(
+        matrix,
+        run.fitted.probability(matrix),
+        model_version=manifest["version"],
+        source=f"training snapshots {', '.join(manifest['data']['train']['as_of'])} ({trained_on})",
+        details={"rows": len(train.labels), "positives": train.positives},
+    )
+    artifacts = write_artifacts(out, run.fitted, onnx_model, manifest, reference)
     return PropensityResult(run, manifest, artifacts)
 
 

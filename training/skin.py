@@ -25,6 +25,7 @@ from models.measures import FEATURE_NAMES
 from skinlab.errors import InvalidInput
 from skinlab.settings import Settings
 from training.config import SkinTrainConfig
+from training.drift_skin import REFERENCE_SAMPLES, skin_reference, training_specs
 from training.model_card import write_skin_model_card
 from training.skin_dataset import SampleSpec, SkinTable, build_table, random_spec
 from training.skin_eval import evaluate_analyzer
@@ -218,6 +219,15 @@ def train_skin_heads(
         manifest["behaviour"] = behaviour
         write_manifest(target, manifest)
         write_skin_model_card(target, manifest, behaviour)
+    # The training data's summary for drift reports (training.drift_skin): a fixed prefix of the
+    # training samples, scored by the exported heads.
+    n_reference = min(REFERENCE_SAMPLES, cfg.train_samples)
+    skin_reference(
+        SkinAnalyzer(settings.models_dir, settings, heads_dir=target),
+        train_photos,
+        training_specs(cfg, n_reference),
+        source=f"first {n_reference} synthetic training samples, scored by heads {version}",
+    ).save(target)
     if track:
         from training.tracking import log_skin_run
 
