@@ -2,20 +2,19 @@
 
 An events folder (``<table>/*.parquet`` as ``skinlab simulate`` writes it) is hash-partitioned
 by user on the workers (:mod:`training._dask_partitions`); every partition goes through the
-single-machine code unchanged (:func:`training.propensity_data.card_snapshot`,
-:func:`models.propensity_features.build_features`).
+single-machine code unchanged (``card_snapshot``, ``build_features``).
 
 Training fits :class:`lightgbm.dask.DaskLGBMClassifier` on the partitions where they lie and
 converts it with ``to_local()``, so calibration, evaluation, the ONNX export and its parity check
 are the single-machine ones. Users are held out for calibration by a seeded hash of their id
-(all their snapshots together, as :func:`training.propensity.calibration_mask` does, but
-decided per partition); only their raw probabilities and labels, the RFM columns of the training
-rows and the held-out scores travel to the client, never the feature matrix.
+(all their snapshots together, like :func:`training.propensity.calibration_mask`, but decided
+per partition); only their raw probabilities and labels, the RFM columns of the training rows,
+the held-out scores and a sample of held-out users reach the client, never the whole matrix.
 
-Scoring sends the shipped ONNX model and calibrator to the workers; each partition writes
+Scoring sends the exported ONNX model and calibrator to the workers; each partition writes
 ``part-NNNNN.parquet`` (user_id, probability, raw_probability, card_holder) itself. Workers read
-the events folder and write the scores folder at the same paths, so on a real cluster both live on
-a file system every worker mounts.
+the events folder and write the scores at the same paths: on a real cluster, a file system
+every worker mounts.
 """
 
 from __future__ import annotations
@@ -33,7 +32,6 @@ from pathlib import Path
 from typing import Any
 
 import dask.array as da
-import lightgbm as lgb
 import numpy as np
 import pandas as pd
 from dask.delayed import delayed
@@ -49,12 +47,14 @@ from training import _dask_tasks as tasks
 from training._dask_partitions import partition_events
 from training.propensity import FittedPropensity, NotEnoughLabels, TrainingRun, targets_met
 from training.propensity_config import PropensityConfig
+from training.propensity_data import Snapshot
 from training.propensity_export import check_parity, to_onnx, write_artifacts
 from training.propensity_metrics import lift_curve, probability_metrics, ranking_metrics
 from training.propensity_pipeline import PropensityResult
 
 LOCAL = "local"
 EXAMPLE_USERS = 5
+SAMPLE_ROWS = 50_000  # held-out users the client gets for the ONNX parity check
 
 
 @contextmanager
@@ -143,10 +143,10 @@ def train_propensity_dask(
     Returns
     -------
     DaskTrainingRun
-        ``fitted`` holds the local LightGBM model (``to_local()``), its calibrator and the
-        baselines; ``metrics`` cover every held-out user; ``test`` is partition 0's held-out
-        snapshot only (a sample, for the ONNX parity check and input examples); ``examples``
-        the features of the five highest-scored held-out users.
+        ``fitted``: the local LightGBM model (``to_local()``), calibrator and baselines;
+        ``metrics``: every held-out user; ``test``: a sample of at most ``SAMPLE_ROWS`` held-out
+        users from all partitions (ONNX parity, input examples); ``examples``: the features of
+        the five highest-scored held-out users.
     """
     started = time.perf_counter()
     parts = partition_events(client, events_dir, partitions or default_partitions(client))
@@ -171,7 +171,7 @@ def train_propensity_dask(
         # lightgbm.dask passes the estimator's n_jobs (None unless set) to its trainer and warns
         # that it ignores it, on every fit: threads are the Dask workers' own
         warnings.filterwarnings("ignore", "Parameter n_jobs will be ignored", UserWarning)
-        model: lgb.LGBMClassifier = dask_model.fit(x, y).to_local()
+        model = tasks.float32_thresholds(dask_model.fit(x, y).to_local())
     fit_s = time.perf_counter() - started - features_s
     shared_model = client.scatter(model, broadcast=True)
     local = client.gather(
@@ -199,7 +199,13 @@ def train_propensity_dask(
     }
     top = scores["lightgbm"].nlargest(EXAMPLE_USERS).index
     examples = pd.concat(client.gather([client.submit(tasks.rows_of, s, top) for s in snapshots]))
-    sample = client.submit(operator.itemgetter(1), snapshots[0]).result()
+    share = -(-SAMPLE_ROWS // len(parts))
+    heads = client.gather([client.submit(tasks.held_out_head, s, share) for s in snapshots])
+    sample = Snapshot(
+        pd.concat([h.features for h in heads]),
+        np.concatenate([h.labels for h in heads]),
+        (config.test_moment,),
+    )
     seconds = {
         "features": round(features_s, 2),
         "fit": round(fit_s, 2),
@@ -220,7 +226,7 @@ def run_training_dask(
     """:func:`train_propensity_dask`, then the single-machine export to ``out``.
 
     The manifest is :func:`training.propensity_pipeline.run_training`'s; the ONNX parity is
-    checked on partition 0's held-out users.
+    checked on the run's sample of held-out users.
     """
     started = time.perf_counter()
     run = train_propensity_dask(client, events_dir, config, partitions=partitions)

@@ -40,16 +40,21 @@ USERS = 3000
 BLOCK_USERS = 1000  # three files per table, so partitions gather rows from several files
 PARTITIONS = 3
 AS_OF = datetime(2025, 7, 1)
-SHIPPED = Path(__file__).parents[2] / "models" / "artifacts" / "propensity"
-_SHIPPED_CONFIG = PropensityConfig.load()
-# fewer, faster-learning trees with smaller leaves: 3,000 users give about 45 training positives
+ARTIFACTS = Path(__file__).parents[2] / "models" / "artifacts" / "propensity"
+_SHIPPED = PropensityConfig.load()
+# 3,000 users buy few cards: a 180-day horizon gives about 70 training and 30 held-out positives
+# (the shipped 90 days: 47 and 13, where two fits of the same rows differ by 0.04 in ROC AUC),
+# and fewer, faster-learning trees with smaller leaves suit that size
 CONFIG = PropensityConfig.load(
+    train_as_of=["2024-07-01", "2024-10-01", "2025-01-01"],
+    test_as_of="2025-07-01",
+    horizon_days=180,
     lightgbm={
-        **_SHIPPED_CONFIG.lightgbm.model_dump(),
+        **_SHIPPED.lightgbm.model_dump(),
         "n_estimators": 100,
         "learning_rate": 0.05,
         "min_child_samples": 20,
-    }
+    },
 )
 
 
@@ -129,7 +134,7 @@ def test_dask_model_scores_the_held_out_period_like_one_machine(
     assert data["fit_rows"] + data["calibration_rows"] == len(train.labels)
     assert metrics["lightgbm"]["roc_auc"] > 0.75
     assert abs(metrics["lightgbm"]["roc_auc"] - alone) <= 0.03
-    assert result.manifest["onnx_parity"]["ok"]
+    assert result.manifest["onnx_parity"]["max_abs_diff"] <= 1e-5  # thresholds are float32
     assert len(result.manifest["top_users_reasons"]) == 5
     assert {"propensity.onnx", "calibrator.json", "manifest.json"} <= {
         p.name for p in tmp_path.iterdir()
@@ -137,14 +142,14 @@ def test_dask_model_scores_the_held_out_period_like_one_machine(
 
 
 def _onnx_scores(events_dir: Path) -> pd.Series:
-    manifest = json.loads((SHIPPED / "manifest.json").read_text("utf-8"))
+    manifest = json.loads((ARTIFACTS / "manifest.json").read_text("utf-8"))
     names = [feature["name"] for feature in manifest["features"]]
     features = build_features(load_events(events_dir), AS_OF)
     options = ort.SessionOptions()
     options.log_severity_level = 3
-    session = ort.InferenceSession(str(SHIPPED / "propensity.onnx"), options)
+    session = ort.InferenceSession(str(ARTIFACTS / "propensity.onnx"), options)
     raw = onnx_probability(session, features[names].to_numpy(np.float32))
-    calibrator = json.loads((SHIPPED / "calibrator.json").read_text("utf-8"))
+    calibrator = json.loads((ARTIFACTS / "calibrator.json").read_text("utf-8"))
     return pd.Series(apply_calibration(calibrator, raw), index=features.index.astype(object))
 
 
@@ -153,7 +158,7 @@ def test_partitioned_scores_equal_the_single_machine_onnx_scores(
 ) -> None:
     out = tmp_path / "scores"
     summary = score_users_dask(
-        client, events_dir, SHIPPED, AS_OF.date(), out, partitions=PARTITIONS
+        client, events_dir, ARTIFACTS, AS_OF.date(), out, partitions=PARTITIONS
     )
     assert len(list(out.glob("part-*.parquet"))) == summary["partitions"] == PARTITIONS
     scores = pq.read_table(out).to_pandas().set_index("user_id")
@@ -167,7 +172,7 @@ def test_partitioned_scores_equal_the_single_machine_onnx_scores(
     (tmp_path / "other").mkdir()
     (tmp_path / "other" / "notes.txt").write_text("not scores", "utf-8")
     with pytest.raises(ScoresOutputNotEmpty):
-        score_users_dask(client, events_dir, SHIPPED, AS_OF.date(), tmp_path / "other")
+        score_users_dask(client, events_dir, ARTIFACTS, AS_OF.date(), tmp_path / "other")
 
 
 def test_score_command_writes_partitioned_scores_with_a_local_cluster(
