@@ -11,15 +11,19 @@ from functools import partial
 
 import anyio.to_thread
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 import skinlab
 from formulations.catalog import load_catalog
 from formulations.index import catalog_index
 from serving.analyzer_state import AnalyzerLoader, AnalyzerState, load_skin_analyzer
+from serving.auth import API_KEY_HEADER
 from serving.ba import mount_ba_page
+from serving.body_limit import BodyLimitMiddleware
 from serving.errors import install_error_handlers
-from serving.logging import RequestContextMiddleware, configure_logging
+from serving.logging import REQUEST_ID_HEADER, RequestContextMiddleware, configure_logging
 from serving.ranking_state import RankingState
+from serving.rate_limit import KeyRateLimiter
 from serving.routes import analyze, formulate, health, profiles, rank, stores, users
 from skinlab.db import make_engine, make_sessionmaker, upgrade_database
 from skinlab.settings import Settings, get_settings
@@ -27,6 +31,9 @@ from skinlab.settings import Settings, get_settings
 DESCRIPTION = """\
 Skin test for face photos (scores per concern and region, skin tone and type) and custom
 formulas solved from a 1000+ module catalog into a base (SKUs with label and compounding sheet).
+
+Every endpoint but `/healthz`, `/readyz` and `/version` needs an API key, sent as
+`Authorization: Bearer <key>` or `X-API-Key: <key>` (`skinlab keys create --role ROLE`).
 
 Errors always look like `{"error": {"code", "message", "message_zh", "hint", "details"?}}`.
 Send `X-Request-ID` to trace a request; every response echoes it.
@@ -75,7 +82,13 @@ def create_app(
     # The catalog is data, not a model: load and index it now so a bad catalog fails start-up.
     app.state.catalog = load_catalog(settings.catalog_dir)
     catalog_index(app.state.catalog)
+    app.state.rate_limiter = KeyRateLimiter(settings.rate_limit, settings.rate_limit_storage_url)
     install_error_handlers(app)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        body_limit=settings.max_body_bytes,
+        upload_limit=settings.max_request_bytes,
+    )
     app.add_middleware(RequestContextMiddleware)
     app.include_router(health.router)
     app.include_router(analyze.router)
@@ -85,4 +98,14 @@ def create_app(
     app.include_router(rank.router)
     app.include_router(profiles.router)
     mount_ba_page(app, settings)
+    # Outermost, so refusals (401, 413, 429) reach an allowed page too. Keys travel in headers,
+    # never cookies, so credentials stay off: another origin's page cannot use a BA sign-in.
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_methods=["GET", "POST", "PUT", "DELETE"],
+        allow_headers=["Authorization", API_KEY_HEADER, "Content-Type", REQUEST_ID_HEADER],
+        expose_headers=[REQUEST_ID_HEADER, "Retry-After", "Location"],
+        max_age=600,
+    )
     return app

@@ -49,6 +49,17 @@ class RequestTooLarge(SkinlabError):
     hint_zh = "请上传一张小于 12 MB 的照片。"
 
 
+def body_too_large(limit_bytes: int | None = None) -> RequestTooLarge:
+    """413 for a body over the limit of an endpoint that takes no photo."""
+    return RequestTooLarge(
+        "The request body is larger than this endpoint accepts.",
+        message_zh="请求内容超过此接口允许的大小。",
+        hint="Send a smaller body.",
+        hint_zh="请减小请求内容。",
+        details={"limit_bytes": limit_bytes} if limit_bytes is not None else None,
+    )
+
+
 class UserNotFound(NotFound):
     code = "USER_NOT_FOUND"
     message = "Nothing is stored for this user."
@@ -117,7 +128,8 @@ async def _skinlab_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, SkinlabError)
     if exc.status >= 500:
         logger.warning("%s: %s", exc.code, exc.message)
-    return render_error(request, exc)
+    # Errors that need a header (Retry-After, WWW-Authenticate) carry it as response_headers.
+    return render_error(request, exc, headers=getattr(exc, "response_headers", None))
 
 
 async def _request_validation_error(request: Request, exc: Exception) -> JSONResponse:
@@ -132,6 +144,8 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
         error = NotFound("No such path.", message_zh="路径不存在。")
     elif exc.status_code == 405:
         error = MethodNotAllowed()
+    elif exc.status_code == 413:
+        error = body_too_large()
     else:
         phrase = HTTPStatus(exc.status_code).phrase
         error = SkinlabError(str(exc.detail or phrase), code=phrase.upper().replace(" ", "_"))

@@ -16,6 +16,7 @@ import typer
 from skinlab import __version__
 from skinlab.cli_drift import drift_app
 from skinlab.cli_formulation import bench_formulate_command, catalog_app, formulate_command
+from skinlab.cli_keys import keys_app
 from skinlab.cli_models import mlflow_app, models_app
 from skinlab.cli_propensity import (
     ingest_command,
@@ -25,7 +26,7 @@ from skinlab.cli_propensity import (
 )
 from skinlab.cli_rank import bench_rank_command, rank_command
 from skinlab.cli_stores import stores_app
-from skinlab.settings import get_settings
+from skinlab.settings import Settings, get_settings
 
 if TYPE_CHECKING:
     from serving.schemas import AnalysisPublic
@@ -47,6 +48,7 @@ app.add_typer(train_app, name="train")
 app.add_typer(bench_app, name="bench")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(stores_app, name="stores")
+app.add_typer(keys_app, name="keys")
 app.add_typer(score_app, name="score")
 app.add_typer(drift_app, name="drift")
 app.command("formulate")(formulate_command)
@@ -91,6 +93,8 @@ def serve(
         upgrade_database(settings)
         os.environ["SKINLAB_AUTO_MIGRATE"] = "false"
         get_settings.cache_clear()
+    if settings.environment == "development":
+        _hint_at_keys(settings)
     uvicorn.run(
         "serving.app:create_app",
         factory=True,
@@ -100,6 +104,30 @@ def serve(
         log_config=None,  # our JSON logging, set up above and in create_app
         access_log=False,  # the request middleware writes one line per request
     )
+
+
+def _hint_at_keys(settings: Settings) -> None:
+    """Tell a developer with no active API key how to make one (every endpoint needs one)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from skinlab.api_keys import list_api_keys
+    from skinlab.db import make_engine, make_sessionmaker
+
+    engine = make_engine(settings.database_url)
+    try:
+        with make_sessionmaker(engine)() as session:
+            has_key = bool(list_api_keys(session, include_revoked=False))
+    except SQLAlchemyError:
+        has_key = False  # not migrated yet: no keys either
+    finally:
+        engine.dispose()
+    if not has_key:
+        typer.echo(
+            "No API key yet; every endpoint but /healthz, /readyz and /version needs one:\n"
+            "    export SKINLAB_KEY=$(skinlab keys create --role admin --label dev)\n"
+            '    curl -H "Authorization: Bearer $SKINLAB_KEY" ...',
+            err=True,
+        )
 
 
 @app.command()

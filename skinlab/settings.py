@@ -6,10 +6,10 @@ import secrets
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SHIPPED_MODELS_DIR = PROJECT_ROOT / "models" / "artifacts"
@@ -88,6 +88,16 @@ class Settings(BaseSettings):
     # phone. Required in production; development and tests use a fixed, public value when unset.
     phone_id_secret: SecretStr | None = None
 
+    # API keys (serving/auth.py): requests per key, as the `limits` library writes them
+    # ("120/minute", "10/second;1000/hour"); empty turns rate limiting off. Counters live in
+    # process memory unless a storage URL (e.g. redis://host:6379) shares them across workers.
+    rate_limit: str = "120/minute"
+    rate_limit_storage_url: str = "memory://"
+    # Largest body of any request but a photo upload (those get max_request_bytes).
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    # Browser origins allowed to call the API from their pages, comma-separated; none by default.
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
     # Monthly-card ranking (POST /rank, user profiles): event tables as `skinlab ingest` or
     # `skinlab simulate` write them (default: data_dir/events). Users an EBA touched within the
     # cool-down are never listed. The board scores the moment after the last event unless
@@ -98,6 +108,22 @@ class Settings(BaseSettings):
 
     log_level: str = "INFO"
     log_json: bool = True
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @field_validator("rate_limit")
+    @classmethod
+    def _check_rate_limit(cls, value: str) -> str:
+        from limits import parse_many
+
+        if value.strip():
+            parse_many(value)  # raises ValueError naming the bad part
+        return value.strip()
 
     @model_validator(mode="after")
     def _fill_secrets(self) -> Settings:

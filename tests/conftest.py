@@ -30,6 +30,7 @@ from models.results import (
 )
 from serving.analyzer_state import AnalyzerLoader
 from serving.app import create_app
+from skinlab.api_keys import create_api_key
 from skinlab.errors import quality_error
 from skinlab.settings import Settings, get_settings
 
@@ -111,13 +112,35 @@ def png_factory() -> Callable[..., bytes]:
     return make
 
 
+KeyFactory = Callable[..., str]
+
+
+def _create_key(
+    client: TestClient, role: str = "admin", *, store_id: str | None = None, label: str = ""
+) -> str:
+    """A new API key in ``client``'s database (the app must have started and migrated)."""
+    factory = client.app.state.sessionmaker  # type: ignore[attr-defined]
+    with factory() as session:
+        issued = create_api_key(session, role, store_id=store_id, label=label)
+        session.commit()
+    return issued.key
+
+
+@pytest.fixture
+def key_factory() -> KeyFactory:
+    """``key_factory(client, role, store_id=...)``: a new API key valid on ``client``'s app."""
+    return _create_key
+
+
 @pytest.fixture
 def api(
     settings_factory: Callable[..., Settings], fake_analyzer: FakeAnalyzer
 ) -> Iterator[Callable[..., TestClient]]:
     """Build and start API clients; ``loader=`` replaces the fake, other keywords are settings.
 
-    With the default loader the call returns once the fake analyzer is ready.
+    Each client sends an API key of ``role`` (default ``admin``; ``store`` keys need
+    ``store_id``); ``role=None`` sends none. With the default loader the call returns once the
+    fake analyzer is ready.
     """
     with ExitStack() as stack:
 
@@ -125,6 +148,8 @@ def api(
             *,
             loader: AnalyzerLoader | None = None,
             raise_server_exceptions: bool = True,
+            role: str | None = "admin",
+            store_id: str | None = None,
             **settings_overrides: Any,
         ) -> TestClient:
             app = create_app(
@@ -134,6 +159,9 @@ def api(
             client = stack.enter_context(
                 TestClient(app, raise_server_exceptions=raise_server_exceptions)
             )
+            if role is not None:
+                key = _create_key(client, role, store_id=store_id, label="tests")
+                client.headers["Authorization"] = f"Bearer {key}"
             if loader is None:
                 assert app.state.analyzer_state.wait(timeout=5)
             return client

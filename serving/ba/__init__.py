@@ -28,7 +28,9 @@ def mount_ba_page(app: FastAPI, settings: Settings) -> None:
         secret_key=settings.session_secret.get_secret_value(),
         session_cookie="skinlab_ba",
         max_age=SESSION_MAX_AGE_S,
-        path="/ba",
+        # "/", not "/ba": the page's scripts call the JSON API (/analyze, /formulate...) with
+        # this cookie, which serving/auth.py accepts as the store's principal.
+        path="/",
         same_site="strict",
         https_only=settings.environment == "production",
     )

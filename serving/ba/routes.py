@@ -1,7 +1,7 @@
 """The BA page's routes: sign-in per store, the page itself, and phone numbers to user ids.
 
-Everything else the page does goes through the public JSON API with ``fetch()``; that API has
-no keys yet (a later issue), so the store sign-in protects the page, not the data behind it.
+Everything else the page does goes through the public JSON API with ``fetch()``, where the
+signed-in session counts as a ``store`` key for its store (``serving/auth.py``).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field
 
 from data.records import USER_ID_RULE, is_valid_user_id
+from serving.auth import BA_SESSION_STORE
 from serving.ba.labels import (
     BOTTLE_SIZES,
     CONCERN_KEYS,
@@ -34,7 +35,7 @@ templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
 SIGN_IN_PATH = "/ba/sign-in"
 PAGE_PATH = "/ba/"
-_STORE = "store_id"
+_STORE = BA_SESSION_STORE
 
 
 class SignInRequired(SkinlabError):

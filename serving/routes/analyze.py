@@ -6,7 +6,7 @@ import uuid
 from typing import Annotated, Any, get_args
 
 import numpy as np
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from numpy.typing import NDArray
@@ -26,6 +26,7 @@ from data.records import (
 )
 from serving._submission import IMAGE_FIELD, JSON, MULTIPART, Submission, read_submission
 from serving.analyzer_state import Analyzer
+from serving.auth import require_area
 from serving.deps import AnalyzerDep, SessionDep, SettingsDep
 from serving.errors import AnalysisNotFound
 from serving.schemas import (
@@ -43,7 +44,7 @@ from skinlab.db import utcnow
 from skinlab.errors import InvalidImage
 from skinlab.settings import Settings
 
-router = APIRouter(tags=["analyses"])
+router = APIRouter(tags=["analyses"], dependencies=[Depends(require_area("analyses"))])
 
 AnalysisId = Annotated[uuid.UUID, Path(description="The analysis id returned by POST /analyze")]
 

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
 
 from formulations.issue import issue_formula
 from formulations.needs import FormulationNeeds
 from formulations.problem import FormulationPolicy
 from formulations.registry import SkuRecord, issuances_of
+from serving.auth import require_area
 from serving.deps import CatalogDep, SessionDep, SettingsDep
 from serving.schemas import ErrorBody, FormulateResponse, SkuPublic, formulate_response
 from skinlab.errors import UnknownSku
 
-router = APIRouter(tags=["formulation"])
+router = APIRouter(tags=["formulation"], dependencies=[Depends(require_area("formulation"))])
 
 Channel = Literal["api", "miniprogram", "ba_tablet"]
 SkuCode = Annotated[str, Path(pattern=r"^SK[A-Z2-7]{10,16}$", description="SKU code")]

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Path
 
 from data.records import USER_ID_RULE
 from models.ranked_users import history_summary, user_record
+from serving.auth import RankPrincipalDep
 from serving.deps import RankingStateDep
 from serving.errors import UserNotFound
 from serving.rank_schemas import UserProfile
@@ -18,7 +19,9 @@ router = APIRouter(prefix="/users", tags=["propensity"])
 
 @router.get("/{user_id}/profile", responses={404: {"model": ErrorBody}, 503: {"model": ErrorBody}})
 def user_profile(
-    user_id: Annotated[UserId, Path(description=USER_ID_RULE)], state: RankingStateDep
+    user_id: Annotated[UserId, Path(description=USER_ID_RULE)],
+    state: RankingStateDep,
+    principal: RankPrincipalDep,
 ) -> UserProfile:
     """Scores, segments, reasons and a history summary as of the board's moment."""
     board = state.require()
@@ -27,6 +30,7 @@ def user_profile(
             "No events are recorded for this user.", message_zh="没有该用户的行为记录。"
         )
     row = board.row(user_id)
+    principal.require_store(user_record(row, [])["store_id"])
     reasons = state.scorer().reasons(board.features.loc[[user_id]])[0]
     holder, recent = bool(row["card_holder"]), bool(row["contacted_recently"])
     return UserProfile(

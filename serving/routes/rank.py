@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from models.ranking import RankQuery, rank_users
+from serving.auth import RankPrincipalDep
 from serving.deps import RankingStateDep
 from serving.rank_schemas import RankRequest, RankResponse, rank_response
 from serving.schemas import ErrorBody
@@ -13,11 +14,14 @@ router = APIRouter(tags=["propensity"])
 
 
 @router.post("/rank", responses={422: {"model": ErrorBody}, 503: {"model": ErrorBody}})
-def rank(request: RankRequest, state: RankingStateDep) -> RankResponse:
+def rank(request: RankRequest, state: RankingStateDep, principal: RankPrincipalDep) -> RankResponse:
     """Rank eligible users by card-upgrade probability; holders and recent contacts never appear."""
     board = state.require()
     query = RankQuery(
-        top_k=request.top_k, segment=request.segment, store_id=request.store_id, city=request.city
+        top_k=request.top_k,
+        segment=request.segment,
+        store_id=principal.store_filter(request.store_id),
+        city=request.city,
     )
     ranking = rank_users(board, query)
     scorer = state.scorer()

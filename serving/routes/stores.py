@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Depends, Path
 from pydantic import BaseModel, Field
 
 from formulations.problem import check_module_ids
 from formulations.registry import set_store_stock_outs, store_stock_outs
+from serving.auth import require_area
 from serving.deps import CatalogDep, SessionDep
 from serving.schemas import ErrorBody
 
-router = APIRouter(prefix="/stores", tags=["formulation"])
+router = APIRouter(
+    prefix="/stores", tags=["formulation"], dependencies=[Depends(require_area("stock"))]
+)
 
 StoreId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_.:-]{1,64}$", description="Store id")]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, Path, Query
 
 from data.raw_photos import delete_raw_photos, purge_user_photos
 from data.records import (
@@ -15,11 +15,12 @@ from data.records import (
     user_analyses,
 )
 from formulations.registry import forget_user_needs
+from serving.auth import require_area
 from serving.deps import SessionDep, SettingsDep
 from serving.errors import UserNotFound
 from serving.schemas import AnalysisList, DeleteResult, ErrorBody, UserId, history_item
 
-router = APIRouter(prefix="/users", tags=["users"])
+router = APIRouter(prefix="/users", tags=["users"], dependencies=[Depends(require_area("users"))])
 
 UserIdPath = Annotated[UserId, Path(description=USER_ID_RULE)]
 

@@ -9,6 +9,7 @@ from sqlalchemy.engine import Connection
 
 import data.records  # noqa: F401  (registers the tables on Base.metadata for autogenerate)
 import formulations.registry  # noqa: F401
+import skinlab.api_keys
 import skinlab.store_keys  # noqa: F401
 from skinlab.db import Base, UTCDateTime, make_engine
 from skinlab.settings import get_settings

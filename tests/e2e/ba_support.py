@@ -107,3 +107,4 @@ class BaServer:
     store_key: str
     settings: Settings
     analyzer: PaintedFaceAnalyzer | None  # None: the real model
+    api_key: str  # an admin key, for the tests' own calls to the API

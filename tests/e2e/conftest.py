@@ -21,6 +21,7 @@ from ba_support import BaServer, PaintedFaceAnalyzer
 
 from serving.analyzer_state import AnalyzerLoader, load_skin_analyzer
 from serving.app import create_app
+from skinlab.api_keys import create_api_key
 from skinlab.db import make_engine, make_sessionmaker, upgrade_database
 from skinlab.settings import Settings
 from skinlab.store_keys import add_store_key
@@ -53,6 +54,7 @@ def _serve(
     engine = make_engine(settings.database_url)
     with make_sessionmaker(engine)() as session:
         key = add_store_key(session, STORE_ID)
+        api_key = create_api_key(session, "admin", label="e2e checks").key
         session.commit()
     engine.dispose()
     app = create_app(settings, analyzer_loader=loader)
@@ -70,7 +72,7 @@ def _serve(
     assert app.state.analyzer_state.wait(timeout=60), "the analyzer did not load"
     assert app.state.analyzer_state.status == "ready"
     try:
-        yield BaServer(f"http://127.0.0.1:{port}", STORE_ID, key, settings, analyzer)
+        yield BaServer(f"http://127.0.0.1:{port}", STORE_ID, key, settings, analyzer, api_key)
     finally:
         server.should_exit = True
         thread.join(timeout=10)

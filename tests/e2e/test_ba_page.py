@@ -106,16 +106,20 @@ def tablet(
     return open_tablet(request.param, ba_server)
 
 
-def _status(url: str) -> int:
+def _keyed(url: str, key: str) -> urllib.request.Request:
+    return urllib.request.Request(url, headers={"Authorization": f"Bearer {key}"})
+
+
+def _status(url: str, key: str) -> int:
     try:
-        with urllib.request.urlopen(url, timeout=10) as response:
+        with urllib.request.urlopen(_keyed(url, key), timeout=10) as response:
             return int(response.status)
     except urllib.error.HTTPError as error:
         return int(error.code)
 
 
-def _get_json(url: str) -> Any:
-    with urllib.request.urlopen(url, timeout=10) as response:
+def _get_json(url: str, key: str) -> Any:
+    with urllib.request.urlopen(_keyed(url, key), timeout=10) as response:
         return json.loads(response.read())
 
 
@@ -161,7 +165,7 @@ def test_whole_consultation(tablet: Tablet, tmp_path: Path) -> None:
         page.click("#to-formula")
     assert solved.value.status == 200  # a proposal is a preview: nothing stored yet
     preview_sku = solved.value.json()["sku"]
-    assert _status(f"{tablet.server.url}/skus/{preview_sku}") == 404
+    assert _status(f"{tablet.server.url}/skus/{preview_sku}", tablet.server.api_key) == 404
     expect(page.locator("#formula .module").first).to_be_visible()
     expect(page.locator("#confirm")).to_be_enabled()
     tablet.shot("formula")
@@ -192,7 +196,7 @@ def test_whole_consultation(tablet: Tablet, tmp_path: Path) -> None:
     assert "channel=ba_tablet" in issued.value.url
     sku = page.locator("#sku").inner_text()
     assert sku.startswith("SK") and sku == issued.value.json()["sku"]
-    assert _get_json(f"{tablet.server.url}/skus/{sku}")["code"] == sku
+    assert _get_json(f"{tablet.server.url}/skus/{sku}", tablet.server.api_key)["code"] == sku
     page.click("#sheet-open")
     expect(page.locator("#sheet")).to_be_visible()
     expect(page.locator("#sheet-sku")).to_have_text(sku)
@@ -355,6 +359,6 @@ def test_a_real_photo_through_the_shipped_model(
         page.click("#to-formula")
     assert solved.value.status == 200  # a proposal is a preview: nothing stored yet
     preview_sku = solved.value.json()["sku"]
-    assert _status(f"{tablet.server.url}/skus/{preview_sku}") == 404
+    assert _status(f"{tablet.server.url}/skus/{preview_sku}", tablet.server.api_key) == 404
     expect(page.locator("#formula .module").first).to_be_visible()
     tablet.shot("real-formula")

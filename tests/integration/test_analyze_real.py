@@ -18,6 +18,7 @@ from data.augment import Perturbation, apply_perturbation
 from data.photos import FACES_DIR, load_rgb
 from data.vocabulary import CONCERNS, REGIONS
 from serving.app import create_app
+from skinlab.api_keys import create_api_key
 from skinlab.settings import Settings
 
 FRONTAL = FACES_DIR / "0-f15-hao-ph.jpg"
@@ -30,6 +31,10 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     app = create_app(settings)
     with TestClient(app) as test_client:
         assert app.state.analyzer_state.wait(timeout=60), "models did not load"
+        with app.state.sessionmaker() as session:
+            issued = create_api_key(session, "miniprogram")
+            session.commit()
+        test_client.headers["Authorization"] = f"Bearer {issued.key}"
         yield test_client
 
 

@@ -10,6 +10,7 @@ from alembic import command
 from sqlalchemy import func, inspect, select, text
 
 import formulations.registry  # noqa: F401  (registers the SKU tables)
+import skinlab.api_keys  # registers the API key table (as the noqa line below does)
 import skinlab.store_keys  # noqa: F401  (registers the store key table)
 from data.records import (
     AnalysisRecord,
@@ -30,6 +31,7 @@ TABLES = {
     "sku_issuances",
     "store_stock",
     "store_keys",
+    "api_keys",
 }
 
 

@@ -61,7 +61,9 @@ export const state = {
 // A slow spa connection gets a minute; then the BA is told to check it rather than wait on.
 const TIMEOUT_MS = 60000;
 export async function api(method, path, body) {
-  const init = { method, credentials: "same-origin", headers: {} };
+  // The header tells the API this is the signed-in page (serving/auth.py); a cross-site form
+  // cannot send it.
+  const init = { method, credentials: "same-origin", headers: { "x-requested-with": "skinlab-ba" } };
   if (AbortSignal.timeout) init.signal = AbortSignal.timeout(TIMEOUT_MS);  // older tablets: none
   if (body instanceof FormData) init.body = body;
   else if (body !== undefined) {
