@@ -2,7 +2,8 @@
 
 Every request gets an id (the client's ``X-Request-ID`` when it is well-formed, else a new one)
 that is echoed in the response and attached to its log line. Log text is scrubbed of base64
-payloads and phone numbers before it is written, whatever logger produced it.
+payloads, phone numbers and API key secrets before it is written, whatever logger produced it.
+The access line names the caller by its key's public id and role.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 REQUEST_ID_HEADER = "X-Request-ID"
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _REDACTIONS: tuple[tuple[re.Pattern[str], str], ...] = (
+    # An API key's secret part (skinlab/api_keys.py); its public id stays readable.
+    (re.compile(r"\b(skl_[0-9a-f]{12}_)[A-Za-z0-9_-]{32}"), r"\1[secret]"),
     (re.compile(r"data:[\w/+.-]*;base64,[A-Za-z0-9+/=_-]*"), "[data-url]"),
     # Long base64 runs are image payloads; 100+ characters leaves hashes and ids alone.
     (re.compile(r"[A-Za-z0-9+/_-]{100,}={0,2}"), "[base64]"),
@@ -43,7 +46,7 @@ access_logger = logging.getLogger("skinlab.access")
 
 
 def redact(text: str) -> str:
-    """``text`` with base64 payloads and phone numbers replaced by placeholders."""
+    """``text`` with base64 payloads, phone numbers and key secrets replaced by placeholders."""
     for pattern, placeholder in _REDACTIONS:
         text = pattern.sub(placeholder, text)
     return text
@@ -149,16 +152,16 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send_with_id)
         finally:
             duration_ms = round((time.perf_counter() - started) * 1000, 1)
-            access_logger.info(
-                "%s %s %s",
-                scope["method"],
-                scope["path"],
-                status,
-                extra={
-                    "request_id": request_id,
-                    "method": scope["method"],
-                    "path": scope["path"],
-                    "status": status,
-                    "duration_ms": duration_ms,
-                },
-            )
+            extra: dict[str, object] = {
+                "request_id": request_id,
+                "method": scope["method"],
+                "path": scope["path"],
+                "status": status,
+                "duration_ms": duration_ms,
+            }
+            # Who called (serving/auth.py): the key's public id, never the key.
+            principal = scope["state"].get("principal")
+            if principal is not None:
+                extra["key_id"] = principal.key_id
+                extra["role"] = str(principal.role)
+            access_logger.info("%s %s %s", scope["method"], scope["path"], status, extra=extra)

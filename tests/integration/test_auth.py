@@ -3,6 +3,7 @@ body limits, and the BA page's signed-in session as a store principal."""
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -333,3 +334,15 @@ def test_a_key_wins_over_a_ba_session(
     key = key_factory(client, "miniprogram")
     response = client.get(f"/stores/{STORE}/stock", headers={**BA_HEADERS, **_bearer(key)})
     assert response.json()["error"]["code"] == "FORBIDDEN_ROLE"
+
+
+def test_the_access_log_names_the_key_id_never_the_key(
+    api: Callable[..., TestClient], key_factory: KeyFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    client = api(role=None)
+    key = key_factory(client, "store", store_id=STORE)
+    with caplog.at_level(logging.INFO, logger="skinlab.access"):
+        client.get(f"/stores/{STORE}/stock", headers=_bearer(key))
+    (line,) = [r for r in caplog.records if r.name == "skinlab.access"]
+    assert line.key_id == key.split("_")[1] and line.role == "store"  # type: ignore[attr-defined]
+    assert key not in caplog.text

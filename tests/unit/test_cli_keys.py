@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from skinlab.api_keys import find_active_key
@@ -84,3 +85,16 @@ def test_list_never_shows_keys_or_hashes(cli_env: Path) -> None:
         secret = key.rsplit("_", 1)[1]
         assert secret not in result.stdout and "key_hash" not in result.stdout
         assert "notebooks" in result.stdout
+
+
+def test_serve_tells_a_developer_how_to_make_the_first_key(
+    cli_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from skinlab.cli import _hint_at_keys
+
+    _hint_at_keys(get_settings())  # not even migrated yet
+    assert "skinlab keys create --role admin" in capsys.readouterr().err
+    _create("--role", "admin")
+    capsys.readouterr()
+    _hint_at_keys(get_settings())
+    assert capsys.readouterr().err == ""

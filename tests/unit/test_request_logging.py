@@ -41,3 +41,10 @@ def test_json_lines_carry_extras_and_redact_them() -> None:
     assert line["request_id"] == "r-1"
     assert line["path"] == "/users/[phone]/analyses"
     assert line["raw"] == "[3 bytes]"
+
+
+def test_api_key_secrets_are_redacted_but_their_ids_kept() -> None:
+    key = "skl_3f9a1c2b7d4e_" + "Ab-_9" * 6 + "xy"
+    assert (
+        redact(f"Authorization: Bearer {key}") == "Authorization: Bearer skl_3f9a1c2b7d4e_[secret]"
+    )
