@@ -40,8 +40,10 @@ from skinlab.errors import SkinlabError
 API_KEY_HEADER = "X-API-Key"
 BA_PAGE_HEADER = "X-Requested-With"
 BA_PAGE_HEADER_VALUE = "skinlab-ba"
-# The BA page's session key holding the signed-in store (serving/ba/routes.py writes it).
+# The BA page's session keys (serving/ba/routes.py writes them): the signed-in store, and a
+# random id per sign-in that names the tablet's principal (``ba:<store>:<id>``).
 BA_SESSION_STORE = "store_id"
+BA_SESSION_ID = "sign_in_id"
 
 _CUSTOMER_FACING: Final = frozenset({Role.MINIPROGRAM, Role.STORE, Role.ADMIN})
 
@@ -107,7 +109,7 @@ class OtherStore(SkinlabError):
 
 @dataclass(frozen=True)
 class Principal:
-    """The caller: a key's id (or ``ba:<store>`` for a signed-in tablet), role and store."""
+    """The caller: a key's id (``ba:<store>:<sign-in>`` for a BA tablet), role and store."""
 
     key_id: str
     role: Role
@@ -142,27 +144,31 @@ def get_principal(
 ) -> Principal:
     """The authenticated caller, charged one request; 401 without a valid key, 429 over limit."""
     key = bearer.credentials if bearer is not None else api_key
+    principal: Principal | None
     if key:
         record = find_active_key(session, key.strip())
         if record is None:
             raise InvalidApiKey()
         principal = Principal(record.key_id, Role(record.role), record.store_id)
     else:
-        store = _ba_page_store(request)
-        if store is None:
-            raise ApiKeyRequired()
-        principal = Principal(f"ba:{store}", Role.STORE, store)
+        principal = _ba_page_principal(request)
+    if principal is None:
+        raise ApiKeyRequired()
     cast(KeyRateLimiter, request.app.state.rate_limiter).charge(principal.key_id)
     request.state.principal = principal
     return principal
 
 
-def _ba_page_store(request: Request) -> str | None:
-    """The store a BA tablet signed in as, if this request comes from the BA page's scripts."""
+def _ba_page_principal(request: Request) -> Principal | None:
+    """The store principal of a signed-in BA tablet, if the BA page's scripts sent this."""
     if request.headers.get(BA_PAGE_HEADER) != BA_PAGE_HEADER_VALUE:
         return None
-    store = (request.scope.get("session") or {}).get(BA_SESSION_STORE)
-    return store if isinstance(store, str) else None
+    session = request.scope.get("session") or {}
+    store, sign_in = session.get(BA_SESSION_STORE), session.get(BA_SESSION_ID)
+    if not isinstance(store, str):
+        return None
+    key_id = f"ba:{store}:{sign_in}" if isinstance(sign_in, str) else f"ba:{store}"
+    return Principal(key_id, Role.STORE, store)
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]

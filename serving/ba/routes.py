@@ -6,6 +6,7 @@ signed-in session counts as a ``store`` key for its store (``serving/auth.py``).
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -15,7 +16,7 @@ from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field
 
 from data.records import USER_ID_RULE, is_valid_user_id
-from serving.auth import BA_SESSION_STORE
+from serving.auth import BA_SESSION_ID, BA_SESSION_STORE
 from serving.ba.labels import (
     BOTTLE_SIZES,
     CONCERN_KEYS,
@@ -120,6 +121,8 @@ def sign_in(
         )
     request.session.clear()
     request.session[_STORE] = store_id
+    # Names this tablet's sign-in, so each tablet has its own rate limit (serving/auth.py).
+    request.session[BA_SESSION_ID] = secrets.token_hex(6)
     return RedirectResponse(PAGE_PATH, status_code=303)
 
 

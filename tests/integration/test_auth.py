@@ -346,3 +346,11 @@ def test_the_access_log_names_the_key_id_never_the_key(
     (line,) = [r for r in caplog.records if r.name == "skinlab.access"]
     assert line.key_id == key.split("_")[1] and line.role == "store"  # type: ignore[attr-defined]
     assert key not in caplog.text
+
+
+def test_each_ba_sign_in_has_its_own_rate_limit(api: Callable[..., TestClient]) -> None:
+    client = _signed_in_tablet(api(role=None, rate_limit="2/minute"))
+    path = f"/stores/{STORE}/stock"
+    assert [client.get(path, headers=BA_HEADERS).status_code for _ in range(3)] == [200, 200, 429]
+    _signed_in_tablet(client)  # another tablet of the same store (a new sign-in)
+    assert client.get(path, headers=BA_HEADERS).status_code == 200
