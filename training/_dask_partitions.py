@@ -44,21 +44,26 @@ def hash_users(user_ids: pa.Array | pa.ChunkedArray, key: str | None = None) -> 
 
 def partition_of(user_ids: pa.Array | pa.ChunkedArray, partitions: int) -> np.ndarray:
     """The partition of each user id, in ``[0, partitions)``."""
-    return np.asarray(hash_users(user_ids) % np.uint64(partitions), dtype=np.int64)
+    distinct = pc.unique(user_ids)  # an event table repeats its users: hash each id once
+    part = np.asarray(hash_users(distinct) % np.uint64(partitions), dtype=np.int64)
+    return part[np.asarray(pc.index_in(user_ids, value_set=distinct).to_numpy(), dtype=np.int64)]
 
 
 def event_files(folder: Path) -> dict[str, list[Path]]:
-    """Parquet files per table: ``folder/<table>/*.parquet`` (in name order) or ``<table>.parquet``.
+    """Parquet files per table: ``folder/<table>/**/*.parquet`` (in path order) or
+    ``folder/<table>.parquet``.
 
     This is the layout ``skinlab simulate`` writes (one file per block of users) and
     :func:`training.propensity_pipeline.load_events` reads; files may hold any users.
     """
     files: dict[str, list[Path]] = {}
     for name in TABLES:
-        if (folder / name).is_dir():
-            files[name] = sorted((folder / name).glob("*.parquet"))
-        elif (folder / f"{name}.parquet").is_file():
-            files[name] = [folder / f"{name}.parquet"]
+        single = folder / f"{name}.parquet"
+        parts = [single] if single.is_file() else []
+        if (folder / name).is_dir():  # load_events prefers the folder too
+            parts = sorted((folder / name).rglob("*.parquet"))
+        if parts:  # a table without files counts as no events, as in build_features
+            files[name] = parts
     missing = [name for name in REQUIRED_EVENTS if not files.get(name)]
     if missing:
         raise MissingEventTables(
@@ -115,19 +120,24 @@ def split_file(name: str, path: Path, partitions: int, routes: InviteRoutes) -> 
     rows = np.arange(n, dtype=np.int64)
     destination = partition_of(table[TABLES[name].user_column], partitions)
     invitee_column = {"orders": "user_id", "invites": "invitee_id"}.get(name)
+    order = np.argsort(destination, kind="stable")  # each partition's rows in file order
     if invitee_column:
         extra_rows, extra_destination = routes.extra_rows(table[invitee_column])
         rows = np.concatenate([rows, extra_rows])
         destination = np.concatenate([destination, extra_destination])
-    # one sort gives each partition's rows in file order, a row sent twice only once
-    pairs = np.unique(destination * n + rows)
-    bounds = np.searchsorted(pairs // n, np.arange(partitions + 1))
-    return [table.take(pairs[bounds[p] : bounds[p + 1]] % n) for p in range(partitions)]
+        order = np.lexsort((rows, destination))
+    rows, destination = rows[order], destination[order]
+    once = np.r_[True, (rows[1:] != rows[:-1]) | (destination[1:] != destination[:-1])]
+    rows, destination = rows[once], destination[once]  # a row sent to a partition twice: once
+    bounds = np.searchsorted(destination, np.arange(partitions + 1))
+    return [table.take(rows[bounds[p] : bounds[p + 1]]) for p in range(partitions)]
 
 
 def assemble(pieces: dict[str, list[pa.Table]]) -> Partition:
     """One partition's tables from its pieces, in file order."""
-    return {name: pa.concat_tables(parts) for name, parts in pieces.items()}
+    return {
+        name: pa.concat_tables(parts, promote_options="default") for name, parts in pieces.items()
+    }
 
 
 def partition_events(client: Client, folder: Path, partitions: int) -> list[Future[Partition]]:
