@@ -59,11 +59,13 @@ def calibration_held(user_ids: pd.Index, fraction: float, seed: int) -> np.ndarr
 
 
 def snapshots(tables: Partition, config: PropensityConfig) -> Snapshots:
+    """The partition's training and held-out snapshots, by the single-machine code."""
     train = stack([card_snapshot(tables, m, config.horizon_days) for m in config.train_moments])
     return train, card_snapshot(tables, config.test_moment, config.horizon_days)
 
 
 def fit_rows(snapshots: Snapshots, config: PropensityConfig) -> dict[str, Any]:
+    """The training rows LightGBM fits on (not held out for calibration), float32."""
     train = snapshots[0]
     held = calibration_held(train.features.index, config.calibration_fraction, config.seed)
     return {
@@ -76,6 +78,7 @@ def fit_rows(snapshots: Snapshots, config: PropensityConfig) -> dict[str, Any]:
 def calibration_rows(
     snapshots: Snapshots, model: lgb.LGBMClassifier, config: PropensityConfig
 ) -> dict[str, Any]:
+    """Raw probabilities of the held-out rows, and the RFM columns the baselines are fitted on."""
     train = snapshots[0]
     held = calibration_held(train.features.index, config.calibration_fraction, config.seed)
     matrix = train.features.to_numpy(np.float32)[held]
@@ -91,6 +94,7 @@ def calibration_rows(
 
 
 def held_out_scores(snapshots: Snapshots, fitted: FittedPropensity) -> pd.DataFrame:
+    """Label and every model's score of each held-out user, what the metrics need."""
     test = snapshots[1]
     return pd.DataFrame(
         {
@@ -105,6 +109,7 @@ def held_out_scores(snapshots: Snapshots, fitted: FittedPropensity) -> pd.DataFr
 
 
 def counts(snapshots: Snapshots) -> list[dict[str, int]]:
+    """Rows, positives and excluded holders of the training and held-out snapshots."""
     return [
         {"rows": len(s.labels), "positives": s.positives, "holders": s.excluded_holders}
         for s in snapshots
@@ -124,6 +129,7 @@ def describe(counts: list[dict[str, int]], moments: list[datetime]) -> dict[str,
 
 
 def rows_of(snapshots: Snapshots, users: pd.Index) -> pd.DataFrame:
+    """The held-out features of ``users`` found in this partition."""
     features = snapshots[1].features
     return features[features.index.isin(users)]
 

@@ -190,3 +190,20 @@ def test_score_command_writes_partitioned_scores_with_a_local_cluster(
     ]
     assert pq.read_table(out).num_rows == summary["rows"]
     assert json.loads((out / "_summary.json").read_text("utf-8"))["rows"] == summary["rows"]
+
+
+def test_train_command_on_a_running_cluster_prints_only_its_summary(
+    events_dir: Path, client: Client, tmp_path: Path, cli_env: Path
+) -> None:
+    config = tmp_path / "propensity.yaml"
+    config.write_text(json.dumps(CONFIG.model_dump(mode="json")), "utf-8")  # JSON is YAML
+    args = ["--events", str(events_dir), "--config", str(config), "--out", str(tmp_path / "m")]
+    address = client.scheduler.address  # an ADDRESS, as for tcp://host:8786
+    result = CliRunner().invoke(
+        app, ["train", "propensity", *args, "--no-track", "--json", "--dask-scheduler", address]
+    )
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)  # LightGBM's set-up lines went to stderr
+    assert summary["data"]["partitions"] == 4 and summary["onnx_parity"]["ok"]
+    alone = CliRunner().invoke(app, ["train", "propensity", "--dask-scheduler", address])
+    assert alone.exit_code != 0 and "--events" in alone.output
