@@ -154,8 +154,8 @@ def train_propensity_dask(
     counts = client.gather([client.submit(tasks.counts, s) for s in snapshots])
     train_data = tasks.describe([c[0] for c in counts], config.train_moments)
     test_data = tasks.describe([c[1] for c in counts], [config.test_moment])
-    for name, data in (("training", train_data), ("held-out", test_data)):
-        if not 0 < data["positives"] < data["rows"]:
+    for name, data, least in (("training", train_data, 10), ("held-out", test_data, 1)):
+        if not least <= data["positives"] < data["rows"]:  # fit_propensity wants 10 buyers
             raise NotEnoughLabels(
                 f"The {name} rows hold {data['positives']} positives in {data['rows']}.",
                 details={"positives": data["positives"], "rows": data["rows"]},
