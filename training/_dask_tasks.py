@@ -29,7 +29,7 @@ from models.propensity_calibration import apply_calibration
 from models.propensity_features import build_features
 from skinlab.errors import InvalidInput, ModelUnavailable
 from training._dask_partitions import Partition, hash_users
-from training.propensity import FittedPropensity
+from training.propensity import FittedPropensity, targets_met
 from training.propensity_config import PropensityConfig
 from training.propensity_data import Snapshot, card_snapshot, stack
 from training.propensity_export import (
@@ -39,6 +39,7 @@ from training.propensity_export import (
     ONNX_FILE,
     onnx_probability,
 )
+from training.propensity_metrics import lift_curve, probability_metrics, ranking_metrics
 
 _HASH_RANGE = 1_000_000
 SUMMARY_FILE = "_summary.json"  # a leading underscore: Parquet readers skip it
@@ -157,6 +158,12 @@ def float32_thresholds(model: lgb.LGBMClassifier) -> lgb.LGBMClassifier:
     return model
 
 
+def train_draw(snapshots: Snapshots, rows: int, seed: int) -> pd.DataFrame:
+    """A seeded random draw of ``rows`` training rows: the partition's share of a sample."""
+    train = snapshots[0].features
+    return train.sample(n=min(rows, len(train)), random_state=seed)
+
+
 def held_out_head(snapshots: Snapshots, rows: int) -> Snapshot:
     """The first ``rows`` users of the held-out snapshot: a partition's share of a sample."""
     test = snapshots[1]
@@ -234,3 +241,19 @@ def score_partition(
     )
     pq.write_table(scores, out_dir / f"part-{part:05d}.parquet", compression="zstd")
     return int(scores.num_rows)
+
+
+def evaluate_scores(scores: pd.DataFrame) -> tuple[dict[str, Any], dict[str, Any]]:
+    """:func:`training.propensity.evaluate` on gathered scores (``card`` task)."""
+    y = scores["y"].to_numpy()
+    metrics: dict[str, Any] = {
+        "lightgbm": probability_metrics(y, scores["lightgbm"].to_numpy()),
+        "lightgbm_uncalibrated": probability_metrics(y, scores["lightgbm_uncalibrated"].to_numpy()),
+        "rfm": ranking_metrics(y, scores["rfm"].to_numpy()),
+        "logistic_rfm": probability_metrics(y, scores["logistic_rfm"].to_numpy()),
+    }
+    for name in ("lightgbm_uncalibrated", "logistic_rfm"):
+        metrics[name].pop("calibration_curve")
+    metrics["targets"] = targets_met(metrics, "card")
+    curves = {name: lift_curve(y, scores[name].to_numpy()) for name in ("lightgbm", "rfm")}
+    return metrics, curves

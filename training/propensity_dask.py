@@ -45,16 +45,16 @@ from models.propensity_baselines import RFMScore, rfm_matrix
 from models.propensity_calibration import Calibrator
 from training import _dask_tasks as tasks
 from training._dask_partitions import partition_events
-from training.propensity import FittedPropensity, NotEnoughLabels, TrainingRun, targets_met
+from training.drift_propensity import propensity_reference
+from training.propensity import FittedPropensity, NotEnoughLabels, TrainingRun
 from training.propensity_config import PropensityConfig
 from training.propensity_data import Snapshot
 from training.propensity_export import check_parity, to_onnx, write_artifacts
-from training.propensity_metrics import lift_curve, probability_metrics, ranking_metrics
 from training.propensity_pipeline import PropensityResult
 
 LOCAL = "local"
 EXAMPLE_USERS = 5
-SAMPLE_ROWS = 50_000  # held-out users the client gets for the ONNX parity check
+SAMPLE_ROWS = 50_000  # rows the client gets: held-out (ONNX parity), training (drift reference)
 
 
 @contextmanager
@@ -91,9 +91,11 @@ def default_partitions(client: Client) -> int:
 
 @dataclass
 class DaskTrainingRun(TrainingRun):
-    """A :class:`TrainingRun` whose ``test`` is a sample; ``examples``: the top held-out users."""
+    """A :class:`TrainingRun` whose ``test`` is a sample; ``examples``: the top held-out users;
+    ``train_sample``: up to ``SAMPLE_ROWS`` training rows drawn from every partition."""
 
     examples: pd.DataFrame = field(default_factory=pd.DataFrame)
+    train_sample: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def _dask_matrix(
@@ -106,22 +108,6 @@ def _dask_matrix(
     x = da.concatenate([da.from_delayed(f(p, "x"), s, dtype=np.float32) for f, p, s in pieces])
     y = da.concatenate([da.from_delayed(f(p, "y"), s[:1], dtype=np.int8) for f, p, s in pieces])
     return x, y, shapes[0][1]
-
-
-def _evaluate(scores: pd.DataFrame) -> tuple[dict[str, Any], dict[str, Any]]:
-    """:func:`training.propensity.evaluate` on gathered scores (``card`` task)."""
-    y = scores["y"].to_numpy()
-    metrics: dict[str, Any] = {
-        "lightgbm": probability_metrics(y, scores["lightgbm"].to_numpy()),
-        "lightgbm_uncalibrated": probability_metrics(y, scores["lightgbm_uncalibrated"].to_numpy()),
-        "rfm": ranking_metrics(y, scores["rfm"].to_numpy()),
-        "logistic_rfm": probability_metrics(y, scores["logistic_rfm"].to_numpy()),
-    }
-    for name in ("lightgbm_uncalibrated", "logistic_rfm"):
-        metrics[name].pop("calibration_curve")
-    metrics["targets"] = targets_met(metrics, "card")
-    curves = {name: lift_curve(y, scores[name].to_numpy()) for name in ("lightgbm", "rfm")}
-    return metrics, curves
 
 
 def train_propensity_dask(
@@ -187,7 +173,7 @@ def train_propensity_dask(
     scores = pd.concat(
         client.gather([client.submit(tasks.held_out_scores, s, shared) for s in snapshots])
     )
-    metrics, curves = _evaluate(scores)
+    metrics, curves = tasks.evaluate_scores(scores)
     fitted.data = {
         "train": train_data,
         "fit_rows": train_data["rows"] - len(raw),
@@ -201,6 +187,9 @@ def train_propensity_dask(
     examples = pd.concat(client.gather([client.submit(tasks.rows_of, s, top) for s in snapshots]))
     share = -(-SAMPLE_ROWS // len(parts))
     heads = client.gather([client.submit(tasks.held_out_head, s, share) for s in snapshots])
+    drawn = client.gather(
+        [client.submit(tasks.train_draw, s, share, config.seed) for s in snapshots]
+    )
     sample = Snapshot(
         pd.concat([h.features for h in heads]),
         np.concatenate([h.labels for h in heads]),
@@ -211,7 +200,9 @@ def train_propensity_dask(
         "fit": round(fit_s, 2),
         "evaluate": round(time.perf_counter() - started - features_s - fit_s, 2),
     }
-    return DaskTrainingRun("card", fitted, metrics, curves, sample, seconds, examples.loc[top])
+    return DaskTrainingRun(
+        "card", fitted, metrics, curves, sample, seconds, examples.loc[top], pd.concat(drawn)
+    )
 
 
 def run_training_dask(
@@ -226,7 +217,8 @@ def run_training_dask(
     """:func:`train_propensity_dask`, then the single-machine export to ``out``.
 
     The manifest is :func:`training.propensity_pipeline.run_training`'s; the ONNX parity is
-    checked on the run's sample of held-out users.
+    checked on the run's sample of held-out users, the drift reference summarises its sample of
+    training rows.
     """
     started = time.perf_counter()
     run = train_propensity_dask(client, events_dir, config, partitions=partitions)
@@ -243,7 +235,15 @@ def run_training_dask(
         "top_users_reasons": dict(zip(run.examples.index, reasons, strict=True)),
         "seconds": {**run.seconds, "total": round(time.perf_counter() - started, 2)},
     }
-    artifacts = write_artifacts(out, run.fitted, onnx_model, manifest)
+    train, sample = run.fitted.data["train"], run.train_sample
+    reference = propensity_reference(
+        sample,
+        run.fitted.probability(sample),
+        model_version=manifest["version"],
+        source=f"a sample of the training snapshots {', '.join(train['as_of'])} ({trained_on})",
+        details={"rows": train["rows"], "positives": train["positives"], "sample": len(sample)},
+    )
+    artifacts = write_artifacts(out, run.fitted, onnx_model, manifest, reference)
     return PropensityResult(run, manifest, artifacts)
 
 

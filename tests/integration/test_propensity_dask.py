@@ -136,7 +136,7 @@ def test_dask_model_scores_the_held_out_period_like_one_machine(
     assert abs(metrics["lightgbm"]["roc_auc"] - alone) <= 0.03
     assert result.manifest["onnx_parity"]["max_abs_diff"] <= 1e-5  # thresholds are float32
     assert len(result.manifest["top_users_reasons"]) == 5
-    assert {"propensity.onnx", "calibrator.json", "manifest.json"} <= {
+    assert {"propensity.onnx", "calibrator.json", "manifest.json", "drift_reference.json"} <= {
         p.name for p in tmp_path.iterdir()
     }
 
