@@ -198,7 +198,7 @@ def test_train_command_on_a_running_cluster_prints_only_its_summary(
     config = tmp_path / "propensity.yaml"
     config.write_text(json.dumps(CONFIG.model_dump(mode="json")), "utf-8")  # JSON is YAML
     args = ["--events", str(events_dir), "--config", str(config), "--out", str(tmp_path / "m")]
-    address = client.scheduler.address  # an ADDRESS, as for tcp://host:8786
+    address = str(client.scheduler_info()["address"])  # an ADDRESS, like tcp://host:8786
     result = CliRunner().invoke(
         app, ["train", "propensity", *args, "--no-track", "--json", "--dask-scheduler", address]
     )
