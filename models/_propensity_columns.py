@@ -9,6 +9,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from data.as_of import rows_before
+
 DAY = 86_400.0
 NEVER_DAYS = 10_000.0
 """Days-since value for "never happened": a number, not NaN, so ONNX and logistic models agree."""
@@ -26,10 +28,11 @@ def seconds(table: pa.Table, column: str) -> np.ndarray:
 
 
 def cut(table: pa.Table, column: str, as_of_s: int) -> pa.Table:
-    """Rows strictly before the as-of moment (the point-in-time rule of ``data.as_of``)."""
-    keep = seconds(table, column) < as_of_s
-    # a history already cut by split_as_of passes whole: filtering would copy every column
-    return table if keep.all() else table.filter(pa.array(keep))
+    """Rows strictly before the as-of moment (the point-in-time rule of ``data.as_of``).
+
+    A time-sorted table is sliced without a copy; a history already cut passes whole.
+    """
+    return rows_before(table, column, as_of_s)
 
 
 def positions(values: pa.ChunkedArray | pa.Array, value_set: pa.Array) -> np.ndarray:
