@@ -11,7 +11,7 @@ past, and scoring "now" against an export that stopped last week would make ever
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import cast
@@ -19,10 +19,11 @@ from typing import cast
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from data.as_of import current_holders
 from data.events import TABLES
-from models._propensity_columns import cut, epoch_seconds, seconds, strings
+from models._propensity_columns import UserFrame, cut, epoch_seconds, positions, seconds, strings
 from models.propensity_features import build_features
 from models.propensity_scorer import PropensityScorer
 from models.segments import SEGMENTS, assign_segments
@@ -45,37 +46,46 @@ def end_of_data(tables: Mapping[str, pa.Table]) -> datetime:
     return datetime(moment.year, moment.month, moment.day) + timedelta(days=1)
 
 
-def _home_stores(tables: Mapping[str, pa.Table], as_of_s: int, index: pd.Index) -> pd.Series:
-    """Each user's most visited store (visits and store orders together; ties: lowest id)."""
-    parts = []
+def _home_stores(tables: Mapping[str, pa.Table], as_of_s: int, frame: UserFrame) -> np.ndarray:
+    """Each user's most visited store (visits and store orders together; ties: lowest id).
+
+    Counted on integer codes, never on Python strings: a million users' four million store
+    events fit in a few arrays of int64.
+    """
+    users, stores = [], []
     for name, time_column in (("store_visits", "visited_at"), ("orders", "ordered_at")):
         table = tables.get(name)
         if table is None or "store_id" not in table.column_names:
             continue
         known = cut(table, time_column, as_of_s)
-        parts.append(
-            pd.DataFrame(
-                {"user_id": strings(known, "user_id"), "store_id": strings(known, "store_id")}
-            )
-        )
-    if not parts:
-        return pd.Series(None, index=index, dtype=object)
-    rows = pd.concat(parts).dropna()
-    counts = rows.groupby(["user_id", "store_id"]).size().reset_index(name="n")
-    best = counts.sort_values(["user_id", "n", "store_id"], ascending=[True, False, True])
-    home = best.drop_duplicates("user_id").set_index("user_id")["store_id"]
-    return home.reindex(index)
+        known = known.filter(pc.is_valid(known["store_id"]))
+        users.append(frame.codes(known))
+        stores.append(known["store_id"])
+    home = np.full(frame.n, None, dtype=object)
+    if not users:
+        return home
+    distinct = pc.unique(pa.chunked_array([c for s in stores for c in s.chunks], pa.string()))
+    ordered = distinct.take(pc.array_sort_indices(distinct))  # codes in id order: ties to lowest
+    user = np.concatenate(users)
+    store = np.concatenate([positions(s, ordered) for s in stores])
+    keep = user >= 0
+    pairs, counts = np.unique(user[keep] * len(ordered) + store[keep], return_counts=True)
+    if len(pairs) == 0:
+        return home
+    pair_user, pair_store = pairs // len(ordered), pairs % len(ordered)
+    best = np.lexsort((pair_store, -counts, pair_user))  # by user, most visits, lowest id
+    first = best[np.r_[True, np.diff(pair_user[best]) != 0]]
+    home[pair_user[first]] = np.asarray(ordered.to_pylist(), dtype=object)[pair_store[first]]
+    return home
 
 
-def _last_touches(tables: Mapping[str, pa.Table], as_of_s: int, index: pd.Index) -> pd.Series:
-    """When an EBA last touched each user before the moment (NaT if never)."""
+def _last_touches(tables: Mapping[str, pa.Table], as_of_s: int, frame: UserFrame) -> np.ndarray:
+    """When an EBA last touched each user before the moment, as epoch seconds (NaN if never)."""
     table = tables.get("eba_touches")
     if table is None or table.num_rows == 0:
-        return pd.Series(pd.NaT, index=index, dtype="datetime64[s]")
+        return np.full(frame.n, np.nan)
     known = cut(table, "touched_at", as_of_s)
-    frame = pd.DataFrame({"user_id": strings(known, "user_id"), "at": seconds(known, "touched_at")})
-    last = frame.groupby("user_id")["at"].max().reindex(index)
-    return pd.to_datetime(last, unit="s").astype("datetime64[s]")
+    return frame.maximum(frame.codes(known), seconds(known, "touched_at"), empty=np.nan)
 
 
 @dataclass
@@ -125,25 +135,25 @@ def build_board(
     index = features.index
     values = value_scores(tables, moment, index)
     segments = assign_segments(values)
+    frame_users = UserFrame(index)
     users = cut(tables["users"], "joined_at", as_of_s)
-    cities = pd.Series(
-        strings(users, "city") if "city" in users.column_names else None,
-        index=pd.Index(strings(users, "user_id")),
-        dtype=object,
-    ).reindex(index)
-    holders = set(current_holders(tables.get("card_purchases", _no_cards()), moment).to_pylist())
-    last_touch = _last_touches(tables, as_of_s, index)
-    since = pd.Timestamp(moment - timedelta(days=cooldown_days))
+    cities = np.full(len(index), None, dtype=object)
+    if "city" in users.column_names:
+        codes = frame_users.codes(users)
+        cities[codes[codes >= 0]] = strings(users, "city")[codes >= 0]
+    holders = current_holders(tables.get("card_purchases", _no_cards()), moment)
+    last_touch = _last_touches(tables, as_of_s, frame_users)
+    since_s = epoch_seconds(moment - timedelta(days=cooldown_days))
     frame = pd.DataFrame(
         {
             "probability": scorer.probability(features),
             **{name: values[name].to_numpy() for name in (*DIMENSIONS, "total")},
             **{code: segments[code].to_numpy(bool) for code in SEGMENTS},
-            "city": cities.to_numpy(),
-            "store_id": _home_stores(tables, as_of_s, index).to_numpy(),
-            "card_holder": index.isin(list(holders)),
-            "last_touch_at": last_touch.to_numpy(),
-            "contacted_recently": (last_touch >= since).fillna(False).to_numpy(bool),
+            "city": cities,
+            "store_id": _home_stores(tables, as_of_s, frame_users),
+            "card_holder": positions(pa.array(index.to_numpy(), pa.string()), holders) >= 0,
+            "last_touch_at": pd.to_datetime(last_touch, unit="s").astype("datetime64[s]"),
+            "contacted_recently": np.nan_to_num(last_touch, nan=-np.inf) >= since_s,
         },
         index=index,
     )
@@ -176,18 +186,24 @@ class Ranking:
     excluded: dict[str, int]
 
 
-def rank_users(board: UserBoard, query: RankQuery) -> Ranking:
+def rank_users(
+    board: UserBoard, query: RankQuery, contacted: Collection[str] = frozenset()
+) -> Ranking:
     """Rank the board for ``query``; card holders and recently contacted users never appear.
 
-    ``excluded`` counts users removed by each rule in order: ``card_holder``,
-    ``contacted_recently`` (of those left), then ``outside_filter`` (segment, store, city).
+    ``contacted`` names users whose contact was logged through skinlab within the cool-down
+    (:mod:`data.contacts`), which the event tables do not show yet. ``excluded`` counts users
+    removed by each rule, each under the first that applies: ``card_holder``,
+    ``contacted_recently`` (an EBA touch in the events), ``contact_logged``, then
+    ``outside_filter`` (segment, store, city).
     """
     if query.segment is not None and query.segment not in SEGMENTS:
         raise UnknownSegment(query.segment)
     frame = board.frame
     holders = frame["card_holder"].to_numpy()
     recent = frame["contacted_recently"].to_numpy() & ~holders
-    keep = ~holders & ~recent
+    logged = frame.index.isin(list(contacted)) & ~holders & ~recent
+    keep = ~holders & ~recent & ~logged
     wanted = np.ones(len(frame), dtype=bool)
     if query.segment is not None:
         wanted &= frame[query.segment].to_numpy()
@@ -206,6 +222,7 @@ def rank_users(board: UserBoard, query: RankQuery) -> Ranking:
         excluded={
             "card_holder": int(holders.sum()),
             "contacted_recently": int(recent.sum()),
+            "contact_logged": int(logged.sum()),
             "outside_filter": int((keep & ~wanted).sum()),
         },
     )
