@@ -24,7 +24,7 @@ from serving.errors import install_error_handlers
 from serving.logging import REQUEST_ID_HEADER, RequestContextMiddleware, configure_logging
 from serving.ranking_state import RankingState
 from serving.rate_limit import KeyRateLimiter
-from serving.routes import analyze, formulate, health, profiles, rank, stores, users
+from serving.routes import analyze, contacts, formulate, health, profiles, rank, stores, users
 from skinlab.db import make_engine, make_sessionmaker, upgrade_database
 from skinlab.settings import Settings, get_settings
 
@@ -97,6 +97,7 @@ def create_app(
     app.include_router(users.router)
     app.include_router(rank.router)
     app.include_router(profiles.router)
+    app.include_router(contacts.router)
     mount_ba_page(app, settings)
     # Outermost, so refusals (401, 413, 429) reach an allowed page too. Keys travel in headers,
     # never cookies, so credentials stay off: another origin's page cannot use a BA sign-in.

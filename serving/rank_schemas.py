@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, Field
 
+from data.contacts import NOTE_MAX_LENGTH, ContactChannel, ContactOutcome
 from models.ranked_users import ranked_records
 from models.ranking import Ranking, UserBoard
 from models.segments import SEGMENTS
@@ -89,6 +90,7 @@ class Exclusions(BaseModel):
 
     card_holder: int = Field(description="Current monthly-card holders: never targeted")
     contacted_recently: int = Field(description="Touched by an EBA within cooldown_days")
+    contact_logged: int = Field(description="Contacted through skinlab within cooldown_days")
     outside_filter: int = Field(description="Not in the requested segment, store or city")
     cooldown_days: int
 
@@ -105,14 +107,38 @@ class RankResponse(BaseModel):
     users: list[RankedUser]
 
 
+class ContactCreate(BaseModel):
+    """A card offer made to the user: how, with what outcome, from which store."""
+
+    channel: ContactChannel
+    outcome: ContactOutcome
+    store_id: str | None = Field(default=None, pattern=STORE_ID_PATTERN)
+    note: str | None = Field(
+        default=None, max_length=NOTE_MAX_LENGTH, description="No names or phone numbers"
+    )
+
+
+class ContactPublic(ContactCreate):
+    id: int
+    user_id: str
+    contacted_at: datetime
+
+
+class ContactList(BaseModel):
+    user_id: str
+    data: list[ContactPublic]
+
+
 class UserProfile(ScoredUser):
     """A user's scores, segments and what they did, whether or not they may be contacted."""
 
     as_of: datetime
     model_version: str
     card_holder: bool
-    contacted_recently: bool
+    contacted_recently: bool = Field(description="An EBA touch in the events within cooldown")
+    contact_logged: bool = Field(description="A contact logged through skinlab within cooldown")
     eligible: bool = Field(description="May be approached about a card now")
+    contacts: list[ContactPublic] = Field(description="Latest contacts logged through skinlab")
     history: dict[str, Any]
 
 

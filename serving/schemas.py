@@ -111,6 +111,12 @@ class DeleteResult(BaseModel):
     raw_images: int = 0
 
 
+class UserDeleteResult(DeleteResult):
+    """What erasing a user removed, card-offer contacts included."""
+
+    card_contacts: int = 0
+
+
 class VersionInfo(BaseModel):
     service: str = "skinlab"
     version: str

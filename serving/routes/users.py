@@ -6,9 +6,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
 
+from data.contacts import forget_user_contacts
 from data.raw_photos import delete_raw_photos, purge_user_photos
 from data.records import (
     USER_ID_RULE,
+    Erasure,
     UserRecord,
     count_user_analyses,
     erase_user,
@@ -18,7 +20,7 @@ from formulations.registry import forget_user_needs
 from serving.auth import require_area
 from serving.deps import SessionDep, SettingsDep
 from serving.errors import UserNotFound
-from serving.schemas import AnalysisList, DeleteResult, ErrorBody, UserId, history_item
+from serving.schemas import AnalysisList, ErrorBody, UserDeleteResult, UserId, history_item
 
 router = APIRouter(prefix="/users", tags=["users"], dependencies=[Depends(require_area("users"))])
 
@@ -47,19 +49,23 @@ def list_user_analyses(
 
 
 @router.delete("/{user_id}", responses={404: {"model": ErrorBody}})
-def delete_user(user_id: UserIdPath, session: SessionDep, settings: SettingsDep) -> DeleteResult:
+def delete_user(
+    user_id: UserIdPath, session: SessionDep, settings: SettingsDep
+) -> UserDeleteResult:
     """Erase a user: their consents, analyses and raw photos (PIPL right to deletion)."""
     # Issued SKUs stay (what was compounded is an audit record) but lose the person and their
     # skin scores: the FK sets user_id to NULL and the needs are dropped first.
     forget_user_needs(session, user_id)
-    erasure = erase_user(session, user_id)
-    if erasure is None:
+    contacts = forget_user_contacts(session, user_id)
+    erasure = erase_user(session, user_id) or Erasure()
+    if erasure.users == 0 and contacts == 0:
         raise UserNotFound()
     session.commit()
-    return DeleteResult(
+    return UserDeleteResult(
         users=erasure.users,
         consents=erasure.consents,
         analyses=erasure.analyses,
         raw_images=delete_raw_photos(settings.data_dir, erasure.raw_image_paths)
         + purge_user_photos(settings.data_dir, user_id),
+        card_contacts=contacts,
     )

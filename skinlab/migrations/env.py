@@ -7,6 +7,7 @@ from typing import Any, Literal
 from alembic import context
 from sqlalchemy.engine import Connection
 
+import data.contacts
 import data.records  # noqa: F401  (registers the tables on Base.metadata for autogenerate)
 import formulations.registry  # noqa: F401
 import skinlab.api_keys

@@ -61,7 +61,8 @@ def test_rank_never_lists_holders_or_recent_contacts(rank_client: TestClient, ev
     # every joined user is either a candidate or excluded under exactly one rule
     joined = pc.sum(pc.less(tables["users"]["joined_at"], as_of)).as_py()
     excluded = body["excluded"]
-    assert body["candidates"] + excluded["card_holder"] + excluded["contacted_recently"] == joined
+    rules = ("card_holder", "contacted_recently", "contact_logged")
+    assert body["candidates"] + sum(excluded[rule] for rule in rules) == joined
     assert excluded["card_holder"] == len(holders) > 0
     assert excluded["contacted_recently"] > 0
 
@@ -164,3 +165,38 @@ def test_new_events_rebuild_the_board(
     pq.write_table(cut, folder / "orders.parquet")
     after = client.post("/rank", json={}).json()
     assert after["users"] != before["users"]
+
+
+def test_a_logged_contact_takes_the_user_off_the_next_list(rank_client: TestClient) -> None:
+    top = rank_client.post("/rank", json={"top_k": 1}).json()
+    user = top["users"][0]["user_id"]
+    logged = rank_client.post(
+        f"/users/{user}/contacts",
+        json={"channel": "wecom", "outcome": "interested", "store_id": "S001", "note": "试用装"},
+    )
+    assert logged.status_code == 201, logged.text
+    assert logged.json()["user_id"] == user and logged.json()["contacted_at"]
+    after = rank_client.post("/rank", json={"top_k": 1000}).json()
+    assert user not in [u["user_id"] for u in after["users"]]
+    assert after["excluded"]["contact_logged"] == 1
+    assert after["candidates"] == top["candidates"] - 1
+    profile = rank_client.get(f"/users/{user}/profile").json()
+    assert profile["contact_logged"] is True and profile["eligible"] is False
+    assert profile["contacts"][0]["outcome"] == "interested"
+    listed = rank_client.get(f"/users/{user}/contacts").json()
+    assert [c["channel"] for c in listed["data"]] == ["wecom"]
+
+
+def test_contacts_are_validated_and_erased_with_the_user(rank_client: TestClient) -> None:
+    bad = rank_client.post("/users/u1/contacts", json={"channel": "fax", "outcome": "reached"})
+    assert bad.status_code == 422
+    too_long = rank_client.post(
+        "/users/u1/contacts", json={"channel": "phone", "outcome": "reached", "note": "x" * 501}
+    )
+    assert too_long.status_code == 422
+    ok = rank_client.post("/users/u1/contacts", json={"channel": "phone", "outcome": "reached"})
+    assert ok.status_code == 201
+    erased = rank_client.delete("/users/u1")
+    assert erased.status_code == 200 and erased.json()["card_contacts"] == 1
+    assert rank_client.get("/users/u1/contacts").json()["data"] == []
+    assert rank_client.delete("/users/u1").status_code == 404

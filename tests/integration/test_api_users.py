@@ -110,7 +110,13 @@ def test_erasure_removes_every_row_and_file(
 
     response = client.delete("/users/wx_1")
     assert response.status_code == 200
-    assert response.json() == {"users": 1, "consents": 2, "analyses": 2, "raw_images": 2}
+    assert response.json() == {
+        "users": 1,
+        "consents": 2,
+        "analyses": 2,
+        "raw_images": 2,
+        "card_contacts": 0,
+    }
     for model in (UserRecord, ConsentRecord, AnalysisRecord):
         assert _rows(client, model, "wx_1") == 0
         assert _rows(client, model, "wx_keep") == 1

@@ -9,6 +9,7 @@ import pytest
 from alembic import command
 from sqlalchemy import func, inspect, select, text
 
+import data.contacts  # noqa: F401  (registers the card contact table)
 import formulations.registry  # noqa: F401  (registers the SKU tables)
 import skinlab.api_keys  # registers the API key table (as the noqa line below does)
 import skinlab.store_keys  # noqa: F401  (registers the store key table)
@@ -31,6 +32,7 @@ TABLES = {
     "sku_issuances",
     "store_stock",
     "store_keys",
+    "card_contacts",
     "api_keys",
 }
 

@@ -77,7 +77,12 @@ def test_holders_and_recent_contacts_are_excluded_and_counted(scorer: Propensity
     board = build_board(_brand(), scorer, cooldown_days=14)
     ranking = rank_users(board, RankQuery(top_k=10))
     assert sorted(ranking.users.index) == ["buyer", "quiet", "touched30"]
-    assert ranking.excluded == {"card_holder": 1, "contacted_recently": 1, "outside_filter": 0}
+    assert ranking.excluded == {
+        "card_holder": 1,
+        "contacted_recently": 1,
+        "contact_logged": 0,
+        "outside_filter": 0,
+    }
     assert ranking.candidates == 3
 
 
@@ -92,7 +97,12 @@ def test_a_fixed_moment_ignores_later_events(scorer: PropensityScorer) -> None:
     # Before the card was bought the holder is a candidate; before the touches nobody is excluded.
     board = build_board(_brand(), scorer, as_of=datetime(2025, 1, 20))
     ranking = rank_users(board, RankQuery())
-    assert ranking.excluded == {"card_holder": 0, "contacted_recently": 0, "outside_filter": 0}
+    assert ranking.excluded == {
+        "card_holder": 0,
+        "contacted_recently": 0,
+        "contact_logged": 0,
+        "outside_filter": 0,
+    }
     assert board.frame["store_id"].isna().all()  # no visit or store order before that moment
 
 
@@ -126,3 +136,12 @@ def test_missing_model_files_are_reported(tmp_path: Path) -> None:
 
     with pytest.raises(ModelUnavailable, match=r"propensity\.onnx"):
         PropensityScorer(tmp_path)
+
+
+def test_contacts_logged_through_skinlab_are_excluded_once(scorer: PropensityScorer) -> None:
+    board = build_board(_brand(), scorer)
+    ranking = rank_users(board, RankQuery(), contacted={"buyer", "holder", "touched3", "ghost"})
+    assert sorted(ranking.users.index) == ["quiet", "touched30"]
+    # the holder and the touched user count under their first rule; an unknown id counts nowhere
+    assert ranking.excluded["contact_logged"] == 1
+    assert ranking.excluded["card_holder"] == 1 and ranking.excluded["contacted_recently"] == 1
