@@ -23,8 +23,12 @@ venv: $(STAMP)
 browser:
 	@command -v chromium >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium fonts-wqy-microhei)
 
+# The demo brand /rank scores until real exports are ingested (simulated, and labelled so).
+EVENTS ?= $(or $(SKINLAB_EVENTS_DIR),var/events)
+
 models: $(STAMP)
 	$(BIN)/skinlab models ensure
+	@test -e $(EVENTS) || $(BIN)/skinlab simulate --users 20000 --out $(EVENTS)
 
 run: models
 	$(BIN)/skinlab serve --host $(HOST) --port $(PORT)
