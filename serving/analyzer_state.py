@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Literal, Protocol
 
 import numpy as np
@@ -35,6 +36,7 @@ class Analyzer(Protocol):
 
 
 AnalyzerLoader = Callable[[Settings], Analyzer]
+HeadsLoader = Callable[[Settings, Path], Analyzer]
 
 
 def load_skin_analyzer(settings: Settings) -> Analyzer:
@@ -42,6 +44,16 @@ def load_skin_analyzer(settings: Settings) -> Analyzer:
     from models.analyzer import SkinAnalyzer
 
     return SkinAnalyzer.load(settings)
+
+
+def load_skin_analyzer_with_heads(settings: Settings, heads_dir: Path) -> Analyzer:
+    """The face models in ``settings.models_dir`` with the skin heads in ``heads_dir``.
+
+    What a registry champion of ``skin-heads`` is: only the heads are trained and versioned.
+    """
+    from models.analyzer import SkinAnalyzer
+
+    return SkinAnalyzer(settings.models_dir, settings, heads_dir=heads_dir)
 
 
 class AnalyzerState:
@@ -79,6 +91,18 @@ class AnalyzerState:
             logger.info("skin analyzer ready", extra={"model_version": analyzer.model_version})
         finally:
             self._done.set()
+
+    def swap(self, analyzer: Analyzer) -> None:
+        """Serve ``analyzer`` from the next request on; one that holds the old one finishes it."""
+        self._analyzer, self._failure = analyzer, None
+        self._done.set()
+        logger.info("skin analyzer swapped", extra={"model_version": analyzer.model_version})
+
+    def mark_failed(self, reason: str) -> None:
+        """Record why the first load failed (a loaded analyzer keeps serving)."""
+        if self._analyzer is None:
+            self._failure = reason
+        self._done.set()
 
     def load_in_background(self, loader: AnalyzerLoader, settings: Settings) -> threading.Thread:
         """Start ``load`` on a daemon thread so start-up is not blocked by model loading."""

@@ -16,15 +16,16 @@ from fastapi.middleware.cors import CORSMiddleware
 import skinlab
 from formulations.catalog import load_catalog
 from formulations.index import catalog_index
-from serving.analyzer_state import AnalyzerLoader, AnalyzerState, load_skin_analyzer
+from serving.analyzer_state import AnalyzerLoader, load_skin_analyzer
 from serving.auth import API_KEY_HEADER
 from serving.ba import mount_ba_page
 from serving.body_limit import BodyLimitMiddleware
 from serving.errors import install_error_handlers
 from serving.logging import REQUEST_ID_HEADER, RequestContextMiddleware, configure_logging
-from serving.ranking_state import RankingState
+from serving.model_watch import ModelWatch
 from serving.rate_limit import KeyRateLimiter
 from serving.routes import analyze, contacts, formulate, health, profiles, rank, stores, users
+from serving.routes import models as model_routes
 from skinlab.db import make_engine, make_sessionmaker, upgrade_database
 from skinlab.settings import Settings, get_settings
 
@@ -50,8 +51,9 @@ def create_app(
     settings : Settings, optional
         Configuration; ``get_settings()`` when omitted.
     analyzer_loader : callable, optional
-        ``Settings -> Analyzer``, run once in the background at start-up; defaults to
-        ``SkinAnalyzer.load``. Tests pass a fake.
+        ``Settings -> Analyzer``, run once in the background at start-up (in registry mode
+        only while ``skin-heads`` has no champion); defaults to ``SkinAnalyzer.load``. Tests
+        pass a fake.
     """
     settings = settings or get_settings()
     loader = analyzer_loader or load_skin_analyzer
@@ -62,11 +64,11 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.auto_migrate:
             await anyio.to_thread.run_sync(partial(upgrade_database, settings, engine=engine))
-        app.state.analyzer_state.load_in_background(loader, settings)
-        app.state.ranking.build_in_background()
+        watch.start()
         try:
             yield
         finally:
+            watch.stop()
             engine.dispose()
 
     app = FastAPI(
@@ -77,8 +79,12 @@ def create_app(
     )
     app.state.settings = settings
     app.state.sessionmaker = make_sessionmaker(engine)
-    app.state.analyzer_state = AnalyzerState()
-    app.state.ranking = RankingState(settings)
+    # The analyzer and the ranking board, loaded at start-up; in registry mode the watch swaps
+    # a newly promoted champion into them (serving/model_watch.py).
+    watch = ModelWatch(settings, loader)
+    app.state.model_watch = watch
+    app.state.analyzer_state = watch.analyzers
+    app.state.ranking = watch.ranking
     # The catalog is data, not a model: load and index it now so a bad catalog fails start-up.
     app.state.catalog = load_catalog(settings.catalog_dir)
     catalog_index(app.state.catalog)
@@ -98,6 +104,7 @@ def create_app(
     app.include_router(rank.router)
     app.include_router(profiles.router)
     app.include_router(contacts.router)
+    app.include_router(model_routes.router)
     mount_ba_page(app, settings)
     # Outermost, so refusals (401, 413, 429) reach an allowed page too. Keys travel in headers,
     # never cookies, so credentials stay off: another origin's page cannot use a BA sign-in.

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from formulations.catalog import Catalog
 from serving.analyzer_state import Analyzer, AnalyzerState
+from serving.model_watch import ModelWatch
 from serving.ranking_state import RankingState
 from skinlab.settings import Settings
 
@@ -60,3 +61,11 @@ def get_ranking_state(request: Request) -> RankingState:
 
 
 RankingStateDep = Annotated[RankingState, Depends(get_ranking_state)]
+
+
+def get_model_watch(request: Request) -> ModelWatch:
+    """What serves each model type, and the reloading of registry champions."""
+    return cast(ModelWatch, request.app.state.model_watch)
+
+
+ModelWatchDep = Annotated[ModelWatch, Depends(get_model_watch)]

@@ -5,13 +5,16 @@ or ``skinlab simulate`` wrote) and the propensity model in ``settings.models_dir
 It is built once in the background at start-up and rebuilt on the next request after the event
 files change (their names, sizes and modification times are the fingerprint); requests keep
 getting the previous board until the new one is ready, so an export landing mid-day never
-fails a request.
+fails a request. A new propensity model (``serving.model_watch``, registry mode) is handed over
+the same way: the board is rebuilt with it off the request path, then board and scorer are
+swapped together, so a request always explains its ranking with the model that scored it.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Literal
@@ -58,13 +61,29 @@ def events_fingerprint(folder: Path) -> tuple[tuple[str, int, int], ...]:
     )
 
 
-class RankingState:
-    """Holds the latest board, and builds a new one when the events change."""
+Fingerprint = tuple[tuple[str, int, int], ...]
 
-    def __init__(self, settings: Settings) -> None:
+
+@dataclass(frozen=True)
+class ScoredBoard:
+    """A board with the scorer that scored it (for its reasons) and the events it was built from."""
+
+    board: UserBoard
+    scorer: PropensityScorer
+    built_from: Fingerprint
+
+
+class RankingState:
+    """Holds the latest board, and builds a new one when the events or the model change.
+
+    ``files_scorer`` false (registry mode) leaves the scorer to :meth:`use_scorer`: until it is
+    called, building a board answers 503 ``MODEL_UNAVAILABLE``.
+    """
+
+    def __init__(self, settings: Settings, *, files_scorer: bool = True) -> None:
         self._settings = settings
-        self._board: UserBoard | None = None
-        self._built_from: tuple[tuple[str, int, int], ...] | None = None
+        self._files_scorer = files_scorer
+        self._current: ScoredBoard | None = None
         self._failure: str | None = None
         self._scorer: PropensityScorer | None = None
         self._lock = threading.Lock()
@@ -76,43 +95,65 @@ class RankingState:
 
     @property
     def status(self) -> str:
-        if self._board is not None:
+        if self._current is not None:
             return "ready"
         return "failed" if self._failure else "waiting"
 
+    @property
+    def loaded_scorer(self) -> PropensityScorer | None:
+        """The scorer serving now, without loading one."""
+        return self._scorer
+
     def scorer(self) -> PropensityScorer:
         if self._scorer is None:
+            if not self._files_scorer:
+                raise ModelUnavailable(
+                    "The propensity model is still loading from the registry.",
+                    message_zh="正在从模型注册表加载购卡倾向模型。",
+                )
             self._scorer = PropensityScorer(self._settings.models_dir / "propensity")
         return self._scorer
 
-    def _build(self, fingerprint: tuple[tuple[str, int, int], ...]) -> UserBoard:
+    def _build(self, fingerprint: Fingerprint, scorer: PropensityScorer) -> ScoredBoard:
         from training.propensity_pipeline import load_events
 
         as_of: datetime | None = self._settings.rank_as_of
         board = build_board(
             load_events(self.folder),
-            self.scorer(),
+            scorer,
             as_of=as_of,
             cooldown_days=self._settings.rank_cooldown_days,
         )
         self.source = describe_source(self.folder)
-        self._board, self._built_from, self._failure = board, fingerprint, None
+        self._current, self._failure = ScoredBoard(board, scorer, fingerprint), None
         logger.info(
             "ranking board built",
             extra={"users": len(board.frame), "as_of": board.as_of.isoformat()},
         )
-        return board
+        return self._current
 
-    def refresh(self) -> UserBoard | None:
+    def use_scorer(self, scorer: PropensityScorer) -> None:
+        """Serve ``scorer`` from now on: the board is rebuilt with it first, when there are
+        events, while requests keep the previous board; errors leave both as they were."""
+        with self._lock:
+            fingerprint = events_fingerprint(self.folder)
+            if fingerprint:
+                self._build(fingerprint, scorer)
+            self._scorer = scorer
+        logger.info("propensity model swapped", extra={"model_version": scorer.version})
+
+    def refresh(self) -> ScoredBoard | None:
         """Rebuild if the events changed since the last build; the current board either way."""
         fingerprint = events_fingerprint(self.folder)
-        if fingerprint == self._built_from:
-            return self._board
-        if not self._lock.acquire(blocking=self._board is None):
-            return self._board  # another request is rebuilding: serve the previous board
+        current = self._current
+        if current is not None and fingerprint == current.built_from:
+            return current
+        if not self._lock.acquire(blocking=current is None):
+            return current  # another thread is rebuilding: serve the previous board
         try:
-            if fingerprint != self._built_from:
-                self._build(fingerprint)
+            current = self._current
+            if current is None or fingerprint != current.built_from:
+                current = self._build(fingerprint, self.scorer())
         except SkinlabError as error:
             self._failure = error.message
             raise
@@ -125,7 +166,7 @@ class RankingState:
             ) from error
         finally:
             self._lock.release()
-        return self._board
+        return current
 
     def build_in_background(self) -> threading.Thread | None:
         """Start the first build at start-up when there are events (errors wait for a request)."""
@@ -142,10 +183,14 @@ class RankingState:
         thread.start()
         return thread
 
-    def require(self) -> UserBoard:
-        """The current board, or 503 ``EVENTS_UNAVAILABLE`` when there are no events."""
+    def require_scored(self) -> ScoredBoard:
+        """The current board and its scorer, or 503 ``EVENTS_UNAVAILABLE`` without events."""
         if not events_fingerprint(self.folder):
             raise EventsUnavailable(details={"events_folder": str(self.folder)})
-        board = self.refresh()
-        assert board is not None  # refresh builds synchronously when there is no board yet
-        return board
+        scored = self.refresh()
+        assert scored is not None  # refresh builds synchronously when there is no board yet
+        return scored
+
+    def require(self) -> UserBoard:
+        """The current board, or 503 ``EVENTS_UNAVAILABLE`` when there are no events."""
+        return self.require_scored().board

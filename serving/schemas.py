@@ -117,11 +117,24 @@ class UserDeleteResult(DeleteResult):
     card_contacts: int = 0
 
 
+class ServedModelPublic(BaseModel):
+    """Which version of one trained model answers now, and where it came from."""
+
+    source: Literal["files", "registry"] = Field(
+        description="files: SKINLAB_MODELS_DIR; registry: the MLflow champion"
+    )
+    version: str | None = Field(description="The version responses carry; None until loaded")
+    registry_version: int | None = Field(description="The registered model's version number")
+
+
 class VersionInfo(BaseModel):
     service: str = "skinlab"
     version: str
     model_version: str | None = Field(description="None while the models are loading")
     models: dict[str, str] = Field(description="Model name -> version or content hash")
+    served_models: dict[str, ServedModelPublic] = Field(
+        default_factory=dict, description="Model type (skin-heads, propensity) -> what serves"
+    )
     catalog_version: str = Field(description="Formulation catalog version (content hash)")
     solver_version: str = Field(description="The MILP solver behind /formulate")
 
@@ -134,6 +147,11 @@ class Readiness(BaseModel):
     status: Literal["ready", "loading", "failed"]
     model_version: str | None = None
     reason: str | None = Field(default=None, description="Why the service is not ready")
+    model_failures: dict[str, str] | None = Field(
+        default=None,
+        description="Model type -> why its registry champion could not be loaded; the model "
+        "loaded before keeps answering",
+    )
 
 
 class ErrorDetail(BaseModel):

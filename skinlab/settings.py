@@ -35,6 +35,13 @@ class Settings(BaseSettings):
     models_dir: Path = Field(
         default=SHIPPED_MODELS_DIR, description="Folder holding the ONNX models"
     )
+    # Which trained models serving answers with: ``files`` loads models_dir (as shipped, or as
+    # trained in place) once at start-up; ``registry`` serves each model type's MLflow
+    # ``champion`` (models_dir while a type has none) and swaps in a newly promoted or rolled
+    # back champion without a restart: checked every model_poll_seconds (0: only on
+    # ``POST /admin/models/reload``). See serving/model_watch.py.
+    model_source: Literal["files", "registry"] = "files"
+    model_poll_seconds: float = Field(default=30.0, ge=0)
 
     # Personal data (PIPL): raw photos are not kept unless this is switched on.
     store_raw_images: bool = False

@@ -26,14 +26,15 @@ def user_profile(
     principal: RankPrincipalDep,
 ) -> UserProfile:
     """Scores, segments, reasons and a history summary as of the board's moment."""
-    board = state.require()
+    scored = state.require_scored()  # the board with the scorer that scored it
+    board = scored.board
     if user_id not in board.frame.index:
         raise UserNotFound(
             "No events are recorded for this user.", message_zh="没有该用户的行为记录。"
         )
     row = board.row(user_id)
     principal.require_store(user_record(row, [])["store_id"])
-    reasons = state.scorer().reasons(board.features.loc[[user_id]])[0]
+    reasons = scored.scorer.reasons(board.features.loc[[user_id]])[0]
     holder, recent = bool(row["card_holder"]), bool(row["contacted_recently"])
     contacts = user_contacts(session, user_id, limit=5)
     since = recent_contact_window(board.cooldown_days)

@@ -22,7 +22,8 @@ def rank(
     principal: RankPrincipalDep,
 ) -> RankResponse:
     """Rank eligible users by card-upgrade probability; holders and recent contacts never appear."""
-    board = state.require()
+    scored = state.require_scored()  # one snapshot: a model swap mid-request changes nothing
+    board, scorer = scored.board, scored.scorer
     since = recent_contact_window(board.cooldown_days)
     query = RankQuery(
         top_k=request.top_k,
@@ -31,7 +32,6 @@ def rank(
         city=request.city,
     )
     ranking = rank_users(board, query, contacted_since(session, since))
-    scorer = state.scorer()
     reasons = (
         scorer.reasons(board.features.loc[ranking.users.index], k=request.reasons)
         if request.reasons

@@ -22,7 +22,9 @@ def test_healthz_answers_ok(client: TestClient) -> None:
 def test_readyz_is_200_with_the_model_version_once_loaded(client: TestClient) -> None:
     response = client.get("/readyz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ready", "model_version": "fake-1", "reason": None}
+    assert response.json() == {
+        "status": "ready", "model_version": "fake-1", "reason": None, "model_failures": None,
+    }  # fmt: skip
 
 
 def test_readyz_is_503_while_loading_then_200(
@@ -72,6 +74,11 @@ def test_version_names_service_and_model_versions(client: TestClient) -> None:
     assert body["models"] == {"skin_model": "fake-1", "face_detector": "0123abcd"}
     assert body["catalog_version"].startswith("cat-")
     assert body["solver_version"].startswith("HiGHS ")
+    # files mode (the default): the shipped propensity model loads with the first ranking
+    assert body["served_models"] == {
+        "skin-heads": {"source": "files", "version": "fake-1", "registry_version": None},
+        "propensity": {"source": "files", "version": None, "registry_version": None},
+    }
 
 
 @pytest.mark.parametrize(
