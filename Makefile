@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test check lint types unit venv models browser bench clean lock
+.PHONY: run test check lint types unit venv models browser postgres bench clean lock
 
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "skinlab needs Python 3.11+"'
@@ -42,8 +42,15 @@ types: $(STAMP)
 
 check: lint types
 
-unit: $(STAMP) browser
+# Debian's PostgreSQL server, for the second run of the database-facing tests.
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql)
+
+# Every test on SQLite; then the unit and integration tests again, each test app on a fresh
+# database of a throwaway PostgreSQL server (.ci/with-postgres).
+unit: $(STAMP) browser postgres
 	$(BIN)/python -m pytest -n 2 tests
+	.ci/with-postgres $(BIN)/python -m pytest -n 2 tests/unit tests/integration
 
 test: check models unit
 

@@ -122,7 +122,8 @@ def register_sku(
     dialect = session.get_bind().dialect.name
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     statement = insert(SkuRecord).values(**values).on_conflict_do_nothing()
-    created = session.execute(statement).rowcount == 1  # type: ignore[attr-defined]
+    # RETURNING, not rowcount: psycopg reports -1 for this INSERT under SQLAlchemy 2.1
+    created = session.execute(statement.returning(SkuRecord.code)).first() is not None
     record = session.get(SkuRecord, code, populate_existing=True)
     if record is None or record.formula_hash != formula_hash:
         raise SkuCollision(details={"code": code})

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from _postgres import fresh_database, postgres_server
 from fastapi.testclient import TestClient
 from numpy.typing import NDArray
 from PIL import Image
@@ -78,11 +79,27 @@ class FakeAnalyzer:
 
 
 @pytest.fixture
-def settings_factory(tmp_path: Path) -> Callable[..., Settings]:
-    """Build ``Settings`` rooted in a temporary data folder; keyword arguments override."""
+def test_database_url() -> Iterator[str | None]:
+    """A fresh PostgreSQL database for this test when a test server is set, else None (SQLite)."""
+    server = postgres_server()
+    if server is None:
+        yield None
+        return
+    with fresh_database(server) as url:
+        yield url
+
+
+@pytest.fixture
+def settings_factory(tmp_path: Path, test_database_url: str | None) -> Callable[..., Settings]:
+    """Build ``Settings`` rooted in a temporary data folder; keyword arguments override.
+
+    Every ``Settings`` of one test share its database, as they share its SQLite file.
+    """
 
     def make(**overrides: Any) -> Settings:
         values: dict[str, Any] = {"environment": "test", "data_dir": tmp_path / "var"}
+        if test_database_url is not None:
+            values["database_url"] = test_database_url
         return Settings(_env_file=None, **{**values, **overrides})  # type: ignore[call-arg]
 
     return make
