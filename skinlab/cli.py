@@ -272,3 +272,18 @@ def bench_analyze(
     for key, value in report.items():
         table.add_row(key, f"{value:.2f}" if isinstance(value, float) else str(value))
     Console().print(table)
+
+
+@bench_app.command("load")
+def bench_load(
+    duration: Annotated[float, typer.Option(min=1, help="Seconds of load")] = 30.0,
+    concurrency: Annotated[int, typer.Option(min=1, help="Requests in flight")] = 8,
+    workers: Annotated[int, typer.Option(min=1, help="skinlab serve worker processes")] = 2,
+) -> None:
+    """Drive a mixed analyze/formulate/rank load against `skinlab serve` on 127.0.0.1 (JSON)."""
+    from serving.load_bench import bench_load as run_bench
+
+    report = run_bench(duration_s=duration, concurrency=concurrency, workers=workers)
+    print_json(report)
+    if report["errors"]:
+        raise typer.Exit(1)
