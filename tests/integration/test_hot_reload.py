@@ -2,7 +2,8 @@
 
 train -> register -> promote -> serving answers with the new version -> rollback -> serving
 answers with the old one, on a temporary MLflow store, while a thread keeps ranking. Propensity
-only: the skin heads are swapped by the same code (tests/unit/test_model_watch.py).
+only: the skin heads are swapped by the same code (tests/unit/test_model_watch.py), and here
+only shown served from the registry (their frozen set takes minutes to build, so no promotion).
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ import shutil
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import mlflow
 import pytest
 from fastapi.testclient import TestClient
 from registry_runs import log_propensity_run, manifest_version
@@ -21,6 +24,7 @@ from data.simulator import write_simulation
 from skinlab.settings import SHIPPED_MODELS_DIR, Settings
 from training import registry
 from training._registry_frozen import FROZEN_DIR
+from training.tracking import set_experiment
 
 SHIPPED = SHIPPED_MODELS_DIR / "propensity"
 USERS = 1500
@@ -121,3 +125,23 @@ def test_reload_needs_the_registry_source_and_a_models_role(
     assert store.status_code == 403
     nobody = api(role=None).post("/admin/models/reload")
     assert nobody.status_code == 401
+
+
+def test_the_skin_heads_champion_is_served_with_the_shipped_face_models(
+    api: Callable[..., TestClient], settings_factory: Callable[..., Settings], fake_analyzer: Any
+) -> None:
+    settings = settings_factory()
+    set_experiment(settings, "skin-heads")
+    with mlflow.start_run() as run:
+        mlflow.log_artifacts(str(SHIPPED_MODELS_DIR / "skin_heads"), artifact_path="skin_heads")
+    assert registry.register_run(settings, "skin-heads", run.info.run_id) == 1
+
+    # the fake is only the files fallback: the champion loads the real analyzer
+    client = api(model_source="registry", model_poll_seconds=0, loader=lambda _s: fake_analyzer)
+    assert client.app.state.model_watch.wait_first_check(timeout=120)  # type: ignore[attr-defined]
+    body = client.get("/version").json()
+    heads = manifest_version(SHIPPED_MODELS_DIR / "skin_heads")
+    assert body["served_models"]["skin-heads"]["registry_version"] == 1
+    assert body["model_version"].startswith(f"skin-{heads}-")
+    assert body["models"]["skin_heads"] == heads
+    assert _reload(client)["skin-heads"] == "unchanged"
