@@ -11,6 +11,7 @@ from typing import Literal, get_args
 from data.vocabulary import CONCERNS
 from formulations.needs import SKIN_TYPE_NAMES
 from formulations.schema import PRODUCT_TYPE_NAMES
+from models.value_score import DIMENSIONS, TOTAL
 
 Lang = Literal["zh", "en"]
 LANGS: tuple[Lang, ...] = get_args(Lang)
@@ -117,12 +118,63 @@ _LABELS: dict[str, tuple[str, str]] = {
     "customer": ("顾客", "Customer"),
     "date": ("日期", "Date"),
     "monthly_title": ("月卡推荐", "Monthly card"),
-    "monthly_na": (
-        "暂未开放：购买倾向模型仍在开发中。在它上线之前，这里不显示月卡推荐、顾客价值分或分群，"
-        "也不显示任何推测的数字。",
-        "Not available yet: the propensity model is still being built. Until it is, no monthly-card"
-        " recommendation, value score or segment is shown here, and no guessed number either.",
+    "card_loading": ("正在读取月卡推荐…", "Loading the monthly-card details…"),
+    "verdict_recommend": ("推荐沟通", "Worth offering"),
+    "verdict_recommend_note": (
+        "办卡可能性不低于平均顾客，且近期未沟通过，可以向顾客介绍月卡。",
+        "At least as likely as the average customer, and not approached lately: offer the card.",
     ),
+    "verdict_low": ("暂不优先", "Not a priority"),
+    "verdict_low_note": (
+        "办卡可能性低于平均顾客；顾客主动问起时再介绍即可。",
+        "Less likely than the average customer: mention the card if the customer asks.",
+    ),
+    "verdict_holder": ("已是月卡会员", "Already a card holder"),
+    "verdict_holder_note": ("无需推荐月卡。", "No need to offer the card."),
+    "verdict_contacted": ("近期已沟通", "Contacted recently"),
+    "verdict_contacted_note": (
+        "冷却期内已沟通过月卡，请勿重复推荐。",
+        "Already approached about the card within the cool-down: please do not offer it again.",
+    ),
+    "verdict_no_data": ("暂无数据", "No data"),
+    "verdict_other_store": ("其他门店的顾客", "Another store's customer"),
+    "no_events": ("暂无该顾客的消费与社群记录。", "No purchases or community activity on record."),
+    "other_store": (
+        "该顾客的会员档案属于其他门店，本店暂时无法查看其月卡推荐，敬请谅解。",
+        "This customer's membership belongs to another store, so their monthly-card details"
+        " cannot be shown here. Sorry.",
+    ),
+    "events_unavailable": (
+        "顾客数据尚未导入，暂时无法给出月卡推荐。",
+        "Customer data has not been loaded yet, so there is no monthly-card advice.",
+    ),
+    "card_error": ("月卡推荐暂时无法显示。", "The monthly-card details cannot be shown now."),
+    "probability": ("90 天内办卡可能性", "Chance of buying a card within 90 days"),
+    "level_high": ("高", "High"),
+    "level_medium": ("中", "Medium"),
+    "level_low": ("低", "Low"),
+    "lift": ("约为平均顾客的 {x} 倍", "{x}× the average customer"),
+    "levels_note": (
+        "高：不低于平均顾客的 3 倍；中：不低于平均；低：低于平均（平均 {base}%）。",
+        "High: at least 3× the average customer; medium: at least average; low: below"
+        " (average {base}%).",
+    ),
+    "as_of": ("数据截至 {date}", "Data as of {date}"),
+    "reasons_title": ("提高可能性的主要因素", "What raises the chance most"),
+    "reasons_none": ("暂无明显的加分因素。", "Nothing stands out."),
+    "value_title": ("顾客价值分（0–100）", "Value score (0–100)"),
+    "segments_title": ("顾客分群", "Segments"),
+    "segments_none": ("未归入任何分群。", "In no segment."),
+    "contact_title": ("记录沟通结果", "Log the conversation"),
+    "outcome": ("沟通结果", "Outcome"),
+    "o_reached": ("已介绍月卡", "Told about the card"),
+    "o_interested": ("有兴趣", "Interested"),
+    "o_declined": ("顾客拒绝", "Declined"),
+    "o_bought": ("已办卡", "Bought a card"),
+    "o_not_reached": ("未能沟通", "Could not talk about it"),
+    "contact_note": ("备注（可选）", "Note (optional)"),
+    "contact_save": ("保存记录", "Save"),
+    "last_contact": ("上次记录", "Last logged"),
     "next_customer": ("下一位顾客", "Next customer"),
     "error_generic": ("出错了，请重试。", "Something went wrong; please try again."),
     "network_error": ("网络连接失败，请检查网络后重试。", "Network error: check and retry."),
@@ -148,6 +200,10 @@ CONCERN_KEYS = CONCERNS
 # Skin and product type names come from the domain, so the page and the API's messages agree.
 _LABELS |= {f"t_{key}": names for key, names in SKIN_TYPE_NAMES.items()}
 _LABELS |= {f"p_{key}": names for key, names in PRODUCT_TYPE_NAMES.items()}
+_LABELS |= {f"v_{key}": (dim.zh, dim.en) for key, dim in (DIMENSIONS | {"total": TOTAL}).items()}
+VALUE_KEYS = (*DIMENSIONS, "total")
+# The outcomes a BA picks from, most common first (the API's words: data.contacts).
+CONTACT_OUTCOMES = ("reached", "interested", "declined", "bought", "not_reached")
 PRODUCT_TYPES = (
     "serum",
     "essence",

@@ -17,16 +17,19 @@ from pydantic import BaseModel, Field
 
 from data.records import USER_ID_RULE, is_valid_user_id
 from serving.auth import BA_SESSION_ID, BA_SESSION_STORE
+from serving.ba.card_levels import cutoffs_for
 from serving.ba.labels import (
     BOTTLE_SIZES,
     CONCERN_KEYS,
+    CONTACT_OUTCOMES,
     PRODUCT_TYPES,
+    VALUE_KEYS,
     Lang,
     all_labels,
     labels_for,
     parse_lang,
 )
-from serving.deps import CatalogDep, SessionDep, SettingsDep
+from serving.deps import CatalogDep, RankingStateDep, SessionDep, SettingsDep
 from skinlab.errors import InvalidInput, SkinlabError
 from skinlab.phone_ids import phone_user_id
 from skinlab.store_keys import verify_store_key
@@ -71,11 +74,14 @@ def _render(
 
 
 @router.get("/", response_class=HTMLResponse)
-def ba_page(request: Request, catalog: CatalogDep, lang: str | None = None) -> Response:
+def ba_page(
+    request: Request, catalog: CatalogDep, ranking: RankingStateDep, lang: str | None = None
+) -> Response:
     """The consultation page; sends a signed-out tablet to the sign-in form."""
     store = _signed_in_store(request)
     if store is None:
         return RedirectResponse(SIGN_IN_PATH, status_code=303)
+    cutoffs = cutoffs_for(ranking)
     bases = [
         {"id": b.id, "name": b.name, "name_zh": b.name_zh, "product_type": b.product_type}
         for b in sorted(catalog.bases.values(), key=lambda b: b.id)
@@ -90,6 +96,9 @@ def ba_page(request: Request, catalog: CatalogDep, lang: str | None = None) -> R
         product_types=PRODUCT_TYPES,
         bottle_sizes=BOTTLE_SIZES,
         bases=bases,
+        card_cutoffs=cutoffs.as_json() if cutoffs else None,
+        contact_outcomes=CONTACT_OUTCOMES,
+        value_keys=VALUE_KEYS,
     )
 
 

@@ -2,7 +2,8 @@
 
 The server uses a fake analyzer, so no model is loaded and any photo with some light in it is a
 "face"; an all-black photo has none (NO_FACE), as with the shared fake in ``tests/conftest.py``.
-Everything else is real: the database, migrations, store keys, the solver and the page.
+Everything else is real: the database, migrations, store keys, the solver and the page, and the
+monthly-card panel's profiles, scored by the shipped propensity model on a small simulated brand.
 """
 
 from __future__ import annotations
@@ -10,15 +11,18 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import uvicorn
-from ba_support import BaServer, PaintedFaceAnalyzer
+from ba_support import BaServer, PaintedFaceAnalyzer, Tablet
+from playwright.sync_api import Browser, BrowserContext
 
+from data.simulation_config import SimulationConfig
+from data.simulator import write_simulation
 from serving.analyzer_state import AnalyzerLoader, load_skin_analyzer
 from serving.app import create_app
 from skinlab.api_keys import create_api_key
@@ -34,6 +38,8 @@ INSTALL_HINT = (
 )
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 STORE_ID = "sh-jingan-01"
+# Enough customers for every simulated store to have some on the board; written in ~1 s.
+SIMULATED_USERS = 2000
 
 
 def _free_port() -> int:
@@ -44,11 +50,22 @@ def _free_port() -> int:
 
 @contextmanager
 def _serve(
-    folder: Path, loader: AnalyzerLoader, analyzer: PaintedFaceAnalyzer | None = None
+    folder: Path,
+    loader: AnalyzerLoader,
+    analyzer: PaintedFaceAnalyzer | None = None,
+    events: Path | None = None,
 ) -> Iterator[BaServer]:
-    """skinlab on 127.0.0.1 and a free port, with a fresh database and one store key."""
-    settings = Settings(  # type: ignore[call-arg]
-        _env_file=None, environment="test", data_dir=folder, log_json=False, log_level="WARNING"
+    """skinlab on 127.0.0.1 and a free port, with a fresh database and one store key.
+
+    ``events`` is the brand's event tables (none: ``/users/{id}/profile`` answers 503).
+    """
+    settings = Settings(
+        _env_file=None,
+        environment="test",
+        data_dir=folder,
+        events_dir=events,
+        log_json=False,
+        log_level="WARNING",
     )
     upgrade_database(settings)
     engine = make_engine(settings.database_url)
@@ -79,17 +96,39 @@ def _serve(
 
 
 @pytest.fixture(scope="session")
-def ba_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BaServer]:
+def simulated_events(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small simulated brand's event tables, for the monthly-card panel."""
+    folder = tmp_path_factory.mktemp("ba-events")
+    write_simulation(SimulationConfig.load(), SIMULATED_USERS, folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def ba_server(
+    tmp_path_factory: pytest.TempPathFactory, simulated_events: Path
+) -> Iterator[BaServer]:
     """The page with a fake analyzer (no model; an all-black photo has no face)."""
     analyzer = PaintedFaceAnalyzer()
-    with _serve(tmp_path_factory.mktemp("ba") / "var", lambda _s: analyzer, analyzer) as server:
+    folder = tmp_path_factory.mktemp("ba") / "var"
+    with _serve(folder, lambda _s: analyzer, analyzer, simulated_events) as server:
         yield server
 
 
 @pytest.fixture(scope="session")
-def real_ba_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BaServer]:
+def real_ba_server(
+    tmp_path_factory: pytest.TempPathFactory, simulated_events: Path
+) -> Iterator[BaServer]:
     """The page with the shipped skin model, as `skinlab serve` runs it."""
-    with _serve(tmp_path_factory.mktemp("ba-real") / "var", load_skin_analyzer) as server:
+    folder = tmp_path_factory.mktemp("ba-real") / "var"
+    with _serve(folder, load_skin_analyzer, events=simulated_events) as server:
+        yield server
+
+
+@pytest.fixture
+def bare_ba_server(tmp_path: Path) -> Iterator[BaServer]:
+    """A fresh server before any customer events were loaded (profiles answer 503)."""
+    analyzer = PaintedFaceAnalyzer()
+    with _serve(tmp_path / "var", lambda _s: analyzer, analyzer) as server:
         yield server
 
 
@@ -119,3 +158,37 @@ def browser() -> Iterator[object]:
         )
         yield chromium
         chromium.close()
+
+
+@pytest.fixture
+def open_tablet(
+    request: pytest.FixtureRequest, browser: Browser, screenshot_dir: Path
+) -> Iterator[Callable[[str, BaServer], Tablet]]:
+    """Open tabs as ``open_tablet("1024x768", server)``; fails if any page threw a JS error."""
+    contexts: list[BrowserContext] = []
+    errors: list[str] = []
+
+    def open_one(size: str, server: BaServer) -> Tablet:
+        width, height = (int(n) for n in size.split("x"))
+        context = browser.new_context(
+            viewport={"width": width, "height": height}, device_scale_factor=1, has_touch=True
+        )
+        contexts.append(context)
+        page = context.new_page()
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        return Tablet(page, server, screenshot_dir, f"{request.node.originalname}-{size}")
+
+    yield open_one
+    for context in contexts:
+        context.close()
+    assert errors == [], f"JavaScript errors on the page: {errors}"
+
+
+@pytest.fixture
+def tablet(
+    request: pytest.FixtureRequest,
+    open_tablet: Callable[[str, BaServer], Tablet],
+    ba_server: BaServer,
+) -> Tablet:
+    """A tab at the size the test is parametrized with, on the server with the fake analyzer."""
+    return open_tablet(request.param, ba_server)

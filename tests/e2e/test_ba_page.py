@@ -7,120 +7,27 @@ from __future__ import annotations
 
 import json
 import re
-import urllib.error
-import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
-from ba_support import BaServer, black_photo, painted_face
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from ba_support import (
+    ALL_SIZES,
+    LANDSCAPE,
+    BaServer,
+    Tablet,
+    black_photo,
+    get_json,
+    get_status,
+    painted_face,
+    store_key,
+    top_candidate,
+)
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.e2e
 
 FACES = Path(__file__).resolve().parents[2] / "data" / "faces"
-LANDSCAPE = ["1024x768", "1280x800"]
-ALL_SIZES = ["1024x768", "768x1024", "1280x800", "800x1280"]
-# Everything a finger has to hit on the page (a checkbox is hit through its whole .check label).
-TOUCH_TARGETS = (
-    "button, .button, input:not([type=hidden], [type=checkbox], [type=file]), select, .check"
-)
-
-
-class Tablet:
-    """One browser tab at one tablet size, saving a numbered screenshot per step."""
-
-    def __init__(self, page: Page, server: BaServer, folder: Path, name: str) -> None:
-        self.page, self.server, self.folder, self.name = page, server, folder, name
-        self.shots: list[Path] = []
-
-    def shot(self, step: str, *, full_page: bool = True) -> Path:
-        path = self.folder / f"{self.name}-{len(self.shots) + 1:02d}-{step}.png"
-        self.page.screenshot(path=path, full_page=full_page)
-        self.shots.append(path)
-        return path
-
-    def sign_in(self, key: str | None = None) -> None:
-        self.page.goto(self.server.url + "/ba/")
-        expect(self.page).to_have_url(self.server.url + "/ba/sign-in")
-        self.page.fill("#store_id", self.server.store_id)
-        self.page.fill("#store_key", key if key is not None else self.server.store_key)
-        self.page.click("#sign-in-form button[type=submit]")
-
-    def find_customer(self, phone: str) -> None:
-        self.page.fill("#phone", phone)
-        self.page.click("#find")
-        expect(self.page.locator("#customer-status")).not_to_be_empty()
-
-    def to_photo(self) -> None:
-        self.page.check("#consent")
-        self.page.click("#to-photo")
-        expect(self.page.locator("#step-photo")).to_be_visible()
-
-    def upload(self, photo: Path) -> None:
-        self.page.set_input_files("#file", str(photo))
-
-    def assert_touch_targets(self) -> None:
-        small = self.page.evaluate(
-            """(selector) => [...document.querySelectorAll(selector)]
-                .filter((n) => n.offsetParent !== null)
-                .map((n) => [n.id || n.className || n.tagName, n.getBoundingClientRect().height])
-                .filter(([, h]) => h < 44)""",
-            TOUCH_TARGETS,
-        )
-        assert small == [], f"touch targets under 44 px: {small}"
-
-
-@pytest.fixture
-def open_tablet(
-    request: pytest.FixtureRequest, browser: Browser, screenshot_dir: Path
-) -> Iterator[Callable[[str, BaServer], Tablet]]:
-    """Open tabs as ``open_tablet("1024x768", server)``; fails if any page threw a JS error."""
-    contexts: list[BrowserContext] = []
-    errors: list[str] = []
-
-    def open_one(size: str, server: BaServer) -> Tablet:
-        width, height = (int(n) for n in size.split("x"))
-        context = browser.new_context(
-            viewport={"width": width, "height": height}, device_scale_factor=1, has_touch=True
-        )
-        contexts.append(context)
-        page = context.new_page()
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        return Tablet(page, server, screenshot_dir, f"{request.node.originalname}-{size}")
-
-    yield open_one
-    for context in contexts:
-        context.close()
-    assert errors == [], f"JavaScript errors on the page: {errors}"
-
-
-@pytest.fixture
-def tablet(
-    request: pytest.FixtureRequest,
-    open_tablet: Callable[[str, BaServer], Tablet],
-    ba_server: BaServer,
-) -> Tablet:
-    """A tab at the size the test is parametrized with, on the server with the fake analyzer."""
-    return open_tablet(request.param, ba_server)
-
-
-def _keyed(url: str, key: str) -> urllib.request.Request:
-    return urllib.request.Request(url, headers={"Authorization": f"Bearer {key}"})
-
-
-def _status(url: str, key: str) -> int:
-    try:
-        with urllib.request.urlopen(_keyed(url, key), timeout=10) as response:
-            return int(response.status)
-    except urllib.error.HTTPError as error:
-        return int(error.code)
-
-
-def _get_json(url: str, key: str) -> Any:
-    with urllib.request.urlopen(_keyed(url, key), timeout=10) as response:
-        return json.loads(response.read())
 
 
 @pytest.mark.parametrize("tablet", ALL_SIZES, indirect=True)
@@ -136,6 +43,8 @@ def test_whole_consultation(tablet: Tablet, tmp_path: Path) -> None:
     user_id = page.input_value("#user-id")
     assert user_id.startswith("ph:") and phone not in user_id
     expect(page.locator("#customer-status")).to_contain_text("新顾客")
+    expect(page.locator("#card-verdict")).to_have_attribute("data-verdict", "no_data")
+    expect(page.locator("#monthly-card")).to_contain_text("暂无该顾客的消费与社群记录")
     tablet.assert_touch_targets()
     tablet.shot("customer")
     tablet.to_photo()
@@ -155,7 +64,9 @@ def test_whole_consultation(tablet: Tablet, tmp_path: Path) -> None:
     expect(page.locator("#chart svg rect[data-concern]")).to_have_count(8)
     expect(page.locator("#skin-type")).to_have_text("混合性 · 偏敏感")
     expect(page.locator("#no-previous")).to_be_visible()
-    expect(page.locator("#monthly-card")).to_contain_text("暂未开放")
+    # A new customer has no purchases or community events: the card panel says so, calmly.
+    expect(page.locator("#card-verdict")).to_have_attribute("data-verdict", "no_data")
+    expect(page.locator("#monthly-card")).to_contain_text("暂无该顾客的消费与社群记录")
     page.click("#overlay-buttons [data-concern=redness]")
     expect(page.locator("#heat-img")).to_be_visible()
     tablet.assert_touch_targets()
@@ -165,7 +76,7 @@ def test_whole_consultation(tablet: Tablet, tmp_path: Path) -> None:
         page.click("#to-formula")
     assert solved.value.status == 200  # a proposal is a preview: nothing stored yet
     preview_sku = solved.value.json()["sku"]
-    assert _status(f"{tablet.server.url}/skus/{preview_sku}", tablet.server.api_key) == 404
+    assert get_status(f"{tablet.server.url}/skus/{preview_sku}", tablet.server.api_key) == 404
     expect(page.locator("#formula .module").first).to_be_visible()
     expect(page.locator("#confirm")).to_be_enabled()
     tablet.shot("formula")
@@ -196,7 +107,7 @@ def test_whole_consultation(tablet: Tablet, tmp_path: Path) -> None:
     assert "channel=ba_tablet" in issued.value.url
     sku = page.locator("#sku").inner_text()
     assert sku.startswith("SK") and sku == issued.value.json()["sku"]
-    assert _get_json(f"{tablet.server.url}/skus/{sku}", tablet.server.api_key)["code"] == sku
+    assert get_json(f"{tablet.server.url}/skus/{sku}", tablet.server.api_key)["code"] == sku
     page.click("#sheet-open")
     expect(page.locator("#sheet")).to_be_visible()
     expect(page.locator("#sheet-sku")).to_have_text(sku)
@@ -208,9 +119,18 @@ def test_whole_consultation(tablet: Tablet, tmp_path: Path) -> None:
     assert float(grams_100.split()[0]) == pytest.approx(2 * float(grams_50.split()[0]), rel=0.01)
     tablet.shot("compounding-sheet")
     page.emulate_media(media="print")
-    expect(page.locator("#step-formula")).to_be_hidden()
+    for chrome in ("header.bar", "nav.steps", "#step-formula", "#monthly-card", "#print"):
+        expect(page.locator(chrome)).to_be_hidden()
     expect(page.locator("#sheet")).to_be_visible()
+    expect(page.locator("#sheet-bottle")).to_contain_text("100 ml")
     tablet.shot("compounding-sheet-print")
+    # Chromium prints with the page's @page rule: the sheet alone, on one A4 page. (Under an
+    # emulated screen medium, page.pdf would print the screen layout.)
+    pdf = page.pdf(prefer_css_page_size=True, print_background=True)
+    (tablet.folder / f"{tablet.name}-compounding-sheet.pdf").write_bytes(pdf)
+    assert len(re.findall(rb"/Type\s*/Page\b", pdf)) == 1
+    box = re.search(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]", pdf)
+    assert box and [round(float(n)) for n in box.groups()] in ([595, 842], [596, 842]), "A4"
     page.emulate_media(media="screen")
 
     page.click("#lang-toggle")
@@ -234,6 +154,7 @@ def test_returning_customer_sees_the_change_since_the_last_test(
         expect(page.locator("#step-results")).to_be_visible()
         if attempt == 1:
             page.goto(tablet.server.url + "/ba/")
+            tablet.wait_ready()
     expect(page.locator("#changes li")).to_have_count(8)
     tablet.shot("change-since-last-test")
 
@@ -260,7 +181,7 @@ def test_camera_photo(tablet: Tablet) -> None:
 
 @pytest.mark.parametrize("tablet", LANDSCAPE, indirect=True)
 def test_wrong_store_key_is_refused(tablet: Tablet) -> None:
-    tablet.sign_in(key="not-the-key")
+    tablet.sign_in(key="not-the-key", refused=True)
     expect(tablet.page.locator("#sign-in-error")).to_have_text("门店编号或密钥不正确。")
     tablet.shot("wrong-key")
 
@@ -334,8 +255,11 @@ def test_a_real_photo_through_the_shipped_model(
     """The real analyzer's overlays (aligned face + heatmaps) and quality verdicts on the page."""
     tablet = open_tablet("1024x768", real_ba_server)
     page = tablet.page
-    tablet.sign_in()
-    tablet.find_customer("13100000000")
+    server = tablet.server
+    customer = top_candidate(server)  # so the card panel beside the results is filled in too
+    tablet.sign_in(key=store_key(server, customer["store_id"]), store_id=customer["store_id"])
+    tablet.find_customer_id(customer["user_id"])
+    expect(page.locator("#card-verdict")).to_have_attribute("data-verdict", "recommend")
     tablet.to_photo()
     tablet.upload(FACES / "free-mountain-vector-01.jpg")
     error = page.locator("#photo-error")
@@ -347,7 +271,8 @@ def test_a_real_photo_through_the_shipped_model(
         tablet.upload(FACES / "0-f15-hao-ph.jpg")
     assert analyzed.value.status == 201
     expect(page.locator("#step-results")).to_be_visible()
-    assert page.get_attribute("#face-img", "src", timeout=5_000).startswith("data:image/png")
+    face_src = page.get_attribute("#face-img", "src", timeout=5_000) or ""
+    assert face_src.startswith("data:image/png")
     buttons = page.locator("#overlay-buttons [data-concern]")
     expect(buttons).to_have_count(8)
     for concern in ["spots", "wrinkles", "pores", "acne", "oiliness", "dark_circles", "redness"]:
@@ -359,6 +284,6 @@ def test_a_real_photo_through_the_shipped_model(
         page.click("#to-formula")
     assert solved.value.status == 200  # a proposal is a preview: nothing stored yet
     preview_sku = solved.value.json()["sku"]
-    assert _status(f"{tablet.server.url}/skus/{preview_sku}", tablet.server.api_key) == 404
+    assert get_status(f"{tablet.server.url}/skus/{preview_sku}", tablet.server.api_key) == 404
     expect(page.locator("#formula .module").first).to_be_visible()
     tablet.shot("real-formula")

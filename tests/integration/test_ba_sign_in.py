@@ -46,8 +46,8 @@ def test_the_right_key_signs_in_and_sign_out_ends_it(client: TestClient) -> None
     cookie = client.cookies.get("skinlab_ba")
     assert cookie and key not in cookie
     page = client.get("/ba/")
-    assert page.status_code == 200 and "sh-01" in page.text and "暂未开放" in page.text
-    for module in ("ba", "core", "customer", "photo", "results", "formula"):
+    assert page.status_code == 200 and "sh-01" in page.text and "月卡推荐" in page.text
+    for module in ("ba", "core", "customer", "card", "photo", "results", "formula"):
         script = client.get(f"/ba/static/{module}.js")
         assert script.status_code == 200 and "javascript" in script.headers["content-type"]
     assert client.get("/ba/static/ba.css").status_code == 200

@@ -6,3 +6,5 @@ if (document.querySelector("main[data-store]")) {
   await Promise.all([import("./customer.js"), import("./photo.js")]);
 }
 applyLanguage();
+// Every step's handlers are attached now (the browser tests wait for this before a click).
+document.body.dataset.ready = "true";

@@ -55,7 +55,7 @@ export const CONCERNS = main ? main.dataset.concerns.split(",") : [];
 export const state = {
   storeId: main ? main.dataset.store : null, userId: null, analysis: null, previous: null,
   photoUrl: null, overlay: null, formula: null, confirmed: false, facing: "user", stream: null,
-  usedCamera: false, solveSeq: 0, avoid: [], errors: {}, status: {},
+  usedCamera: false, solveSeq: 0, avoid: [], errors: {}, status: {}, step: 1,
 };
 
 // A slow spa connection gets a minute; then the BA is told to check it rather than wait on.
@@ -116,7 +116,16 @@ onLanguage(() => {
   Object.entries(state.status).forEach(([id, s]) => { $(id).textContent = s ? t(s.key, s.fields) : ""; });
 });
 
+// Panels shown beside some steps (data-steps="1 3"), once a customer is chosen.
+export function showStepPanels() {
+  document.querySelectorAll("[data-steps]").forEach((node) => {
+    node.hidden = !state.userId || !node.dataset.steps.split(" ").includes(String(state.step));
+  });
+}
+
 export function goTo(step) {
+  state.step = step;
+  showStepPanels();
   const sections = ["step-customer", "step-photo", "step-results", "step-formula"];
   sections.forEach((id, index) => { $(id).hidden = index + 1 !== step; });
   document.querySelectorAll(".step").forEach((node) => {

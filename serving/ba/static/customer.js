@@ -1,4 +1,6 @@
-// Step 1: find or add the customer (a phone number becomes an id on the server), and consent.
+// Step 1: find or add the customer (a phone number becomes an id on the server), and consent;
+// the monthly-card panel for that customer opens beside it.
+import { loadCard } from "./card.js";
 import { $, api, goTo, setStatus, showError, state } from "./core.js";
 
 $("customer-form").addEventListener("submit", async (event) => {
@@ -12,6 +14,7 @@ $("customer-form").addEventListener("submit", async (event) => {
     state.userId = found.user_id;
     $("phone").value = "";  // the number is not kept, not even on the screen
     $("user-id").value = found.user_id;
+    loadCard(found.user_id);
     try {
       const history = await api("GET", `/users/${encodeURIComponent(found.user_id)}/analyses?limit=1`);
       setStatus("customer-status", "customer_known", { n: history.count });
@@ -21,6 +24,7 @@ $("customer-form").addEventListener("submit", async (event) => {
     }
   } catch (error) {
     state.userId = null;
+    loadCard(null);
     setStatus("customer-status", null);
     showError("customer-error", error);
   }
