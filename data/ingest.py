@@ -35,6 +35,7 @@ _TRUE = {"true", "1", "yes", "y", "t"}
 _FALSE = {"false", "0", "no", "n", "f"}
 _OFFSET = re.compile(r"(?:Z|[+-]\d\d:?\d\d)$")
 _LOCAL_ZONE = "Asia/Shanghai"
+_EXACT_INT = 2**53
 _ARROW_TYPES = {
     "string": pa.string(),
     "int": pa.int64(),
@@ -171,6 +172,11 @@ def _check_column(column: Column, text: pd.Series) -> tuple[pd.Series, pd.Series
         if column.dtype == "int":
             fraction = np.isfinite(number) & (number != np.floor(number))
             reason[fraction] = "not a whole number"
+            # Parsed through float64: past 2**53 a count is no longer exact, and past 2**63 the
+            # int64 cast below would wrap it to a negative number.
+            reason[np.isfinite(number) & (number.abs() > _EXACT_INT)] = (
+                f"too large for a whole number (at most {_EXACT_INT:,})"
+            )
         if column.minimum is not None:
             reason[number < column.minimum] = f"below the minimum {column.minimum:g}"
         if column.maximum is not None:
