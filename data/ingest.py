@@ -4,8 +4,9 @@ A file is checked against its table's column contract (:mod:`data.events`): ever
 reported with its row number (1 = the first data row; in a CSV that is line 2), its column and the
 reason, the bad rows are left out, and the good rows are kept and written to Parquet. The output
 is written to a temporary file in the target folder and renamed over the target only when it is
-complete, so a crash never leaves a half-written file. A file that cannot be read at all, or
-lacks a required column, raises an :class:`~skinlab.errors.InvalidInput` subclass instead.
+complete, so a crash never leaves a half-written file. A file that cannot be read at all, lacks
+a required column or has one twice, raises an :class:`~skinlab.errors.InvalidInput` subclass
+instead.
 
 Columns not in the contract are ignored (and listed in the report); optional columns that are
 missing are filled with their default or null. The generic minimum is an orders file with
@@ -60,6 +61,15 @@ class MissingColumns(InvalidInput):
     code = "MISSING_COLUMNS"
     message = "The events file lacks required columns."
     message_zh = "事件文件缺少必需的列。"
+
+
+class DuplicateColumns(InvalidInput):
+    """Two columns of the file have the same contract name (after trimming spaces)."""
+
+    code = "DUPLICATE_COLUMNS"
+    message = "The events file has the same column twice."
+    message_zh = "事件文件中有重复的列。"
+    hint = "Keep one column of each name, e.g. drop 'amount ' when 'amount' is there."
 
 
 class UnknownTable(InvalidInput):
@@ -216,6 +226,14 @@ def validate_frame(frame: pd.DataFrame, spec: TableSpec, source: str) -> IngestR
             message_zh=f"{source} 缺少必需的列：{', '.join(missing_required)}。",
             details={"missing": missing_required, "required": list(spec.required)},
         )
+    # Names are trimmed when read, so "amount" and " amount " collide: refuse to guess.
+    duplicated = sorted({name for name in spec.names if list(frame.columns).count(name) > 1})
+    if duplicated:
+        raise DuplicateColumns(
+            f"{source} has column(s) {', '.join(duplicated)} more than once.",
+            message_zh=f"{source} 中以下列重复出现：{', '.join(duplicated)}。",
+            details={"duplicated": duplicated},
+        )
     errors: list[RowError] = []
     total_errors = 0
     bad_rows = np.zeros(len(frame), bool)
@@ -297,7 +315,7 @@ def ingest_file(path: Path, table: str, out: Path | None = None) -> IngestResult
 
     Raises
     ------
-    UnknownTable, InvalidEventsFile, MissingColumns
+    UnknownTable, InvalidEventsFile, MissingColumns, DuplicateColumns
         When no row can be ingested at all.
     """
     spec = spec_for(table)

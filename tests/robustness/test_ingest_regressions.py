@@ -25,3 +25,12 @@ def test_integers_too_large_to_be_exact_are_rejected_not_wrapped() -> None:
     assert [(e.row, e.column) for e in result.report.errors] == [(1, "items"), (2, "items")]
     assert "too large" in result.report.errors[0].reason
     assert result.table.column("items").to_pylist() == [2**53, 3]
+
+
+def test_a_column_named_twice_once_with_spaces_is_refused(tmp_path: Path) -> None:
+    """``amount`` and `` amount `` both trim to ``amount``: this crashed with AttributeError."""
+    source = tmp_path / "orders.csv"
+    source.write_text("user_id,ordered_at,amount, amount \nu1,2025-01-01,10,12\n", "utf-8")
+    with pytest.raises(DuplicateColumns) as refused:
+        ingest_file(source, "orders")
+    assert refused.value.status == 422 and refused.value.details == {"duplicated": ["amount"]}
