@@ -19,6 +19,7 @@ from formulations.problem import FormulationPolicy
 from formulations.registry import record_issuance, register_sku, store_stock_outs
 from formulations.result import Formula
 from formulations.sku import formula_hash, normal_form
+from skinlab.audit import AuditAction, record_audit
 
 
 @dataclass(frozen=True)
@@ -39,13 +40,16 @@ def issue_formula(
     policy: FormulationPolicy,
     *,
     source: str,
+    actor: str,
     preview: bool = False,
 ) -> Issued:
     """Solve ``needs``, register the SKU and record the issuance (committed).
 
     With ``preview`` nothing is written: the formula and the SKU code it would have are
     returned, for proposals a BA adjusts before confirming. Raises the errors of
-    ``needs_with_analysis`` and ``formulate``; nothing is written then either.
+    ``needs_with_analysis`` and ``formulate``; nothing is written then either. ``actor``
+    (``key:<key id>``, ``ba:...``, ``cli:<login>``) is written to the audit trail with the
+    SKU and its versions, in the same transaction as the issuance.
     """
     filled, skin_model = needs_with_analysis(session, needs)
     if filled.store_id is not None:
@@ -78,6 +82,21 @@ def issue_formula(
         bottle_ml=filled.bottle_ml,
         needs=filled.model_dump(mode="json", exclude={"out_of_stock"}),
         versions=body["versions"],
+    )
+    session.flush()  # assigns the issuance id the audit row names
+    # No user id in the audit row: the trail is append-only and must survive an erasure.
+    record_audit(
+        session,
+        AuditAction.SKU_ISSUED,
+        actor=actor,
+        subject=record.code,
+        details={
+            "issuance_id": issuance.id,
+            "new_sku": created,
+            "source": source,
+            "store_id": filled.store_id,
+            "versions": body["versions"],
+        },
     )
     session.commit()
     return Issued(formula, record.code, created, issuance.id, timings)

@@ -22,6 +22,7 @@ from serving.ba import mount_ba_page
 from serving.body_limit import BodyLimitMiddleware
 from serving.errors import install_error_handlers
 from serving.logging import REQUEST_ID_HEADER, RequestContextMiddleware, configure_logging
+from serving.metrics import install_metrics
 from serving.model_watch import ModelWatch
 from serving.rate_limit import KeyRateLimiter
 from serving.routes import analyze, contacts, formulate, health, profiles, rank, stores, users
@@ -106,6 +107,8 @@ def create_app(
     app.include_router(contacts.router)
     app.include_router(model_routes.router)
     mount_ba_page(app, settings)
+    # Outside the body limit, so its 413s are counted too (and inside CORS, like the log line).
+    install_metrics(app, public=settings.metrics_public)
     # Outermost, so refusals (401, 413, 429) reach an allowed page too. Keys travel in headers,
     # never cookies, so credentials stay off: another origin's page cannot use a BA sign-in.
     app.add_middleware(

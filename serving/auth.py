@@ -61,6 +61,8 @@ ROLE_MATRIX: Final[Mapping[str, frozenset[Role]]] = {
     "ranking": frozenset({Role.STORE, Role.DATA_SCIENTIST, Role.ADMIN}),
     # model promotion and reload (to come)
     "models": frozenset({Role.DATA_SCIENTIST, Role.ADMIN}),
+    # GET /metrics, unless SKINLAB_METRICS_PUBLIC (serving/metrics.py)
+    "metrics": frozenset({Role.DATA_SCIENTIST, Role.ADMIN}),
 }
 STORE_SCOPED_AREAS: Final = frozenset({"stock", "ranking"})
 

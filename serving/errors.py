@@ -22,6 +22,8 @@ from serving.logging import REQUEST_ID_HEADER, request_id_of
 from skinlab.errors import NotFound, SkinlabError, error_body
 
 logger = logging.getLogger("skinlab.serving")
+# The request state key naming the code of the error rendered (serving/metrics.py counts them).
+ERROR_CODE_STATE = "error_code"
 
 
 class ImageMissing(SkinlabError):
@@ -112,6 +114,7 @@ def render_error(
 ) -> JSONResponse:
     """The JSON response for a ``SkinlabError``; 5xx bodies say nothing beyond the request id."""
     status = status or exc.status
+    setattr(request.state, ERROR_CODE_STATE, exc.code)
     body = error_body(exc)
     request_id = request_id_of(request)
     headers = dict(headers or {})

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from skinlab import __version__
+from skinlab.cli_audit import audit_app
 from skinlab.cli_drift import drift_app
 from skinlab.cli_formulation import bench_formulate_command, catalog_app, formulate_command
 from skinlab.cli_keys import keys_app
@@ -49,6 +50,7 @@ app.add_typer(bench_app, name="bench")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(stores_app, name="stores")
 app.add_typer(keys_app, name="keys")
+app.add_typer(audit_app, name="audit")
 app.add_typer(score_app, name="score")
 app.add_typer(drift_app, name="drift")
 app.command("formulate")(formulate_command)

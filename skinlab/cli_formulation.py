@@ -83,6 +83,7 @@ def formulate_command(
     from formulations.needs import FormulationNeeds
     from formulations.problem import FormulationPolicy
     from serving.schemas import formulate_response
+    from skinlab.audit import cli_actor
     from skinlab.db import make_engine, make_sessionmaker, upgrade_database
 
     settings = get_settings()
@@ -107,6 +108,7 @@ def formulate_command(
                     request,
                     FormulationPolicy.from_settings(settings),
                     source="cli",
+                    actor=cli_actor(),
                 )
         finally:
             engine.dispose()

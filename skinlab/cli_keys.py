@@ -41,6 +41,13 @@ def _session() -> Iterator[Session]:
         engine.dispose()
 
 
+def _audit(session: Session, action: str, key_id: str, details: dict[str, Any]) -> None:
+    """Record a key's creation or revocation in the audit trail, in the same transaction."""
+    from skinlab.audit import cli_actor, record_audit
+
+    record_audit(session, action, actor=cli_actor(), subject=key_id, details=details)
+
+
 def _public(record: ApiKeyRecord) -> dict[str, Any]:
     """What ``keys list`` shows of a key: everything but its hash."""
     return {
@@ -70,6 +77,8 @@ def create(
         except ValueError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(EXIT_INVALID) from exc
+        details = {"role": str(issued.role), "store_id": issued.store_id, "label": label}
+        _audit(session, "key_created", issued.key_id, details)
         session.commit()
     typer.echo(issued.key)
     scope = f" for store {issued.store_id}" if issued.store_id else ""
@@ -91,6 +100,8 @@ def revoke(key_id: Annotated[str, typer.Argument(help="The key id `keys list` sh
         if record is None:
             typer.echo(f"error: no key has the id {key_id!r}", err=True)
             raise typer.Exit(EXIT_INVALID)
+        if session.is_modified(record):  # revoking a revoked key changes nothing to record
+            _audit(session, "key_revoked", record.key_id, {"role": record.role})
         session.commit()
         assert record.revoked_at is not None
         typer.echo(f"revoked {record.key_id} ({record.role}) at {record.revoked_at.isoformat()}")

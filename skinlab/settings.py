@@ -115,6 +115,9 @@ class Settings(BaseSettings):
 
     log_level: str = "INFO"
     log_json: bool = True
+    # GET /metrics needs a data scientist's or admin's key unless this is on (for a scrape
+    # network the reverse proxy does not expose).
+    metrics_public: bool = False
 
     @field_validator("cors_origins", mode="before")
     @classmethod

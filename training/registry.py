@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from skinlab.audit import AuditAction, audit_session, record_audit
 from skinlab.errors import InvalidInput, NotFound, SkinlabError
 from skinlab.settings import Settings
 from training import _registry_frozen as frozen
@@ -270,6 +271,8 @@ def promote(
         client.set_model_version_tag(kind.name, str(candidate), f"promoted_{key}", str(event[key]))
     client.set_model_version_tag(kind.name, str(candidate), "promoted_at", store.now())
     store.record(client, kind.name, event)
+    details = {k: event[k] for k in ("version", "previous", "forced", "reason", "frozen_set")}
+    _audit(settings, AuditAction.MODEL_PROMOTED, kind, candidate, actor, details)
     return {**event, "comparison": comparison}
 
 
@@ -297,4 +300,30 @@ def rollback(settings: Settings, model_type: str, *, actor: str = "unknown") -> 
     client.set_model_version_tag(kind.name, str(current), "rolled_back_by", actor)
     event = {"action": "rolled_back", "version": previous, "previous": current, "actor": actor}
     store.record(client, kind.name, event)
+    details = {"version": previous, "previous": current}
+    _audit(settings, AuditAction.MODEL_ROLLED_BACK, kind, previous, actor, details)
     return event
+
+
+def _audit(
+    settings: Settings,
+    action: AuditAction,
+    kind: ModelType,
+    version: int,
+    actor: str,
+    details: dict[str, Any],
+) -> None:
+    """Append a champion change to the service's audit trail (``skinlab audit list``).
+
+    Written after the registry changed, as a record of what happened: the registry keeps its
+    own event tags too, so a failed write here loses no history of the move itself.
+    """
+    with audit_session(settings) as session:
+        record_audit(
+            session,
+            action,
+            actor=actor,
+            subject=f"{kind.name}@{version}",
+            details={"model": kind.name, **details},
+        )
+        session.commit()

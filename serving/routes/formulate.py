@@ -10,14 +10,17 @@ from formulations.issue import issue_formula
 from formulations.needs import FormulationNeeds
 from formulations.problem import FormulationPolicy
 from formulations.registry import SkuRecord, issuances_of
-from serving.auth import require_area
+from serving.auth import Principal, require_area
 from serving.deps import CatalogDep, SessionDep, SettingsDep
 from serving.schemas import ErrorBody, FormulateResponse, SkuPublic, formulate_response
+from skinlab.audit import principal_actor
 from skinlab.errors import UnknownSku
 
 router = APIRouter(tags=["formulation"], dependencies=[Depends(require_area("formulation"))])
 
 Channel = Literal["api", "miniprogram", "ba_tablet"]
+# The router's guard, asked for by name to learn who issues (FastAPI runs it once).
+FormulationPrincipalDep = Annotated[Principal, Depends(require_area("formulation"))]
 SkuCode = Annotated[str, Path(pattern=r"^SK[A-Z2-7]{10,16}$", description="SKU code")]
 
 
@@ -32,6 +35,7 @@ def create_formula(
     session: SessionDep,
     settings: SettingsDep,
     catalog: CatalogDep,
+    principal: FormulationPrincipalDep,
     issue: Annotated[
         bool, Query(description="false: a preview; nothing is stored and the status is 200")
     ] = True,
@@ -44,6 +48,7 @@ def create_formula(
         needs,
         FormulationPolicy.from_settings(settings),
         source=channel,
+        actor=principal_actor(principal.key_id),
         preview=not issue,
     )
     if issue:

@@ -17,13 +17,15 @@ from data.records import (
     user_analyses,
 )
 from formulations.registry import forget_user_needs
-from serving.auth import require_area
+from serving.auth import Principal, require_area
 from serving.deps import SessionDep, SettingsDep
 from serving.errors import UserNotFound
 from serving.schemas import AnalysisList, ErrorBody, UserDeleteResult, UserId, history_item
+from skinlab.audit import AuditAction, erasure_subject, principal_actor, record_audit
 
 router = APIRouter(prefix="/users", tags=["users"], dependencies=[Depends(require_area("users"))])
 
+UsersPrincipalDep = Annotated[Principal, Depends(require_area("users"))]
 UserIdPath = Annotated[UserId, Path(description=USER_ID_RULE)]
 
 
@@ -50,7 +52,7 @@ def list_user_analyses(
 
 @router.delete("/{user_id}", responses={404: {"model": ErrorBody}})
 def delete_user(
-    user_id: UserIdPath, session: SessionDep, settings: SettingsDep
+    user_id: UserIdPath, session: SessionDep, settings: SettingsDep, principal: UsersPrincipalDep
 ) -> UserDeleteResult:
     """Erase a user: their consents, analyses and raw photos (PIPL right to deletion)."""
     # Issued SKUs stay (what was compounded is an audit record) but lose the person and their
@@ -60,6 +62,14 @@ def delete_user(
     erasure = erase_user(session, user_id) or Erasure()
     if erasure.users == 0 and contacts == 0:
         raise UserNotFound()
+    counts = {"consents": erasure.consents, "analyses": erasure.analyses, "contacts": contacts}
+    record_audit(  # a keyed hash of the id, never the id (skinlab/audit.py)
+        session,
+        AuditAction.USER_ERASED,
+        actor=principal_actor(principal.key_id),
+        subject=erasure_subject(settings, user_id),
+        details=counts,
+    )
     session.commit()
     return UserDeleteResult(
         users=erasure.users,

@@ -11,6 +11,7 @@ import data.contacts
 import data.records  # noqa: F401  (registers the tables on Base.metadata for autogenerate)
 import formulations.registry  # noqa: F401
 import skinlab.api_keys
+import skinlab.audit
 import skinlab.store_keys  # noqa: F401
 from skinlab.db import Base, UTCDateTime, make_engine
 from skinlab.settings import get_settings

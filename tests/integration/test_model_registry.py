@@ -139,6 +139,26 @@ def test_a_challenger_that_matches_the_champion_is_promoted_without_force(
         registry.rollback(settings, "propensity")
 
 
+def test_promotions_and_rollbacks_go_to_the_audit_trail(settings: Settings) -> None:
+    from skinlab.audit import audit_session, list_events, verify_chain
+
+    registry.register_run(settings, "propensity", _log(settings, SHIPPED))
+    registry.register_run(settings, "propensity", _log(settings, SHIPPED))
+    registry.promote(settings, "propensity", actor="ds1", reason="same model, fresher run")
+    registry.rollback(settings, "propensity", actor="ds2")
+    with audit_session(settings) as session:
+        promoted, rolled_back = list_events(session)
+        assert verify_chain(session).ok
+    assert (promoted.action, promoted.actor) == ("model_promoted", "ds1")
+    assert promoted.subject == "skinlab-propensity@2"
+    assert promoted.details["previous"] == 1 and promoted.details["forced"] is False
+    assert promoted.details["reason"] == "same model, fresher run"
+    assert len(promoted.details["frozen_set"]) == 64
+    assert (rolled_back.action, rolled_back.actor) == ("model_rolled_back", "ds2")
+    assert rolled_back.subject == "skinlab-propensity@1"
+    assert rolled_back.details == {"model": "skinlab-propensity", "version": 1, "previous": 2}
+
+
 @pytest.mark.slow  # renders and measures 48 painted faces (about 15 s on a busy core)
 def test_skin_heads_register_and_score_on_a_fingerprinted_sweep(settings: Settings) -> None:
     tiny = {**SKIN_SPEC, "sources": 1, "tones": [55.0, -35.0], "severities": [0.0, 0.5, 1.0]}

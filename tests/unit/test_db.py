@@ -12,6 +12,7 @@ from sqlalchemy import func, inspect, select, text
 import data.contacts  # noqa: F401  (registers the card contact table)
 import formulations.registry  # noqa: F401  (registers the SKU tables)
 import skinlab.api_keys  # registers the API key table (as the noqa line below does)
+import skinlab.audit  # registers the audit table
 import skinlab.store_keys  # noqa: F401  (registers the store key table)
 from data.records import (
     AnalysisRecord,
@@ -34,6 +35,7 @@ TABLES = {
     "store_keys",
     "card_contacts",
     "api_keys",
+    "audit_events",
 }
 
 

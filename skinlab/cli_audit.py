@@ -1,0 +1,81 @@
+"""``skinlab audit list|verify``: read the append-only audit trail and check its hash chain."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+import typer
+
+from skinlab.settings import get_settings
+
+audit_app = typer.Typer(
+    help="The audit trail: issued SKUs, model promotions, API keys, erasures.",
+    no_args_is_help=True,
+)
+EXIT_BROKEN = 1
+EXIT_INVALID = 2
+ACTIONS = (
+    "sku_issued",
+    "model_promoted",
+    "model_rolled_back",
+    "key_created",
+    "key_revoked",
+    "user_erased",
+)
+
+
+@audit_app.command("list")
+def audit_list(
+    action: Annotated[
+        str | None, typer.Option(help=f"Only this action: {', '.join(ACTIONS)}")
+    ] = None,
+    limit: Annotated[int, typer.Option(min=1, help="The newest N events")] = 100,
+    json_output: Annotated[bool, typer.Option("--json", help="Print a JSON array")] = False,
+) -> None:
+    """Audit events, oldest first (the newest --limit of them)."""
+    from skinlab.audit import audit_session, list_events
+
+    if action is not None and action not in ACTIONS:
+        typer.echo(f"error: --action must be one of {', '.join(ACTIONS)}", err=True)
+        raise typer.Exit(EXIT_INVALID)
+    with audit_session(get_settings()) as session:
+        rows: list[dict[str, Any]] = [
+            {
+                "id": event.id,
+                "at": event.at.isoformat(),
+                "actor": event.actor,
+                "action": event.action,
+                "subject": event.subject,
+                "details": event.details,
+            }
+            for event in list_events(session, action=action, limit=limit)
+        ]
+    if json_output:
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"audit events ({len(rows)})")
+    for column in ("id", "at", "actor", "action", "subject", "details"):
+        table.add_column(column)
+    for row in rows:
+        details = json.dumps(row["details"], ensure_ascii=False, sort_keys=True)
+        table.add_row(
+            *(str(row[c] or "") for c in ("id", "at", "actor", "action", "subject")), details
+        )
+    Console().print(table)
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Recompute the hash chain; exit 1 naming the first row that does not match."""
+    from skinlab.audit import audit_session, verify_chain
+
+    with audit_session(get_settings()) as session:
+        report = verify_chain(session)
+    if not report.ok:
+        typer.echo(f"audit chain BROKEN at row {report.broken_at}: {report.problem}", err=True)
+        raise typer.Exit(EXIT_BROKEN)
+    typer.echo(f"audit chain intact: {report.rows} events")
