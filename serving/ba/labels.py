@@ -61,9 +61,19 @@ _LABELS: dict[str, tuple[str, str]] = {
     "guide_dark": ("光线偏暗：请面向窗户或明亮光源。", "Too dark: face a window or bright light."),
     "guide_bright": ("光线过强：请避开直射光。", "Too bright: step out of direct light."),
     "guide_moving": ("请保持不动，画面在晃动。", "Hold still: the picture is moving."),
+    "guide_blurry": (
+        "画面不够清晰：请擦拭镜头、保持不动，点屏幕对焦。",
+        "Not sharp: wipe the lens, hold still, tap the screen to focus.",
+    ),
+    "guide_hint": ("提示（仅供参考）", "Hint only"),
+    "guide_measures": (
+        "亮度 {light}/255 · 清晰度 {sharpness}",
+        "light {light}/255 · sharpness {sharpness}",
+    ),
     "guide_ok": (
-        "光线合适：请正对镜头，整张脸在框内，保持不动。",
-        "Light is fine: look straight at the camera, whole face in the frame, hold still.",
+        "光线和清晰度合适：请正对镜头，整张脸在框内，保持不动。",
+        "Light and sharpness look fine: look straight at the camera, whole face in the frame,"
+        " hold still.",
     ),
     "analyzing": ("正在分析照片…", "Analysing the photo…"),
     "compressed": ("照片已压缩至 {kb} KB", "Photo compressed to {kb} KB"),

@@ -167,10 +167,27 @@ def test_camera_photo(tablet: Tablet) -> None:
     tablet.to_photo()
     page.click("#camera-open")
     expect(page.locator("#video")).to_be_visible()
-    expect(page.locator("#guide")).to_have_attribute(
-        "data-key", re.compile(r"^guide_(ok|dark|bright|moving)$")
+    guide = page.locator("#guide")
+    expect(guide).to_have_attribute(
+        "data-key", re.compile(r"^guide_(ok|dark|bright|moving|blurry)$")
+    )
+    expect(guide).to_contain_text("提示（仅供参考）")
+    expect(guide.locator("#guide-measures")).to_contain_text(
+        re.compile(r"亮度 \d+/255 · 清晰度 \d+")
     )
     tablet.shot("camera")
+    # The sharpness hint's measure: 0 on flat or linear shading, large on fine detail.
+    variances = page.evaluate(
+        """async () => {
+            const { laplacianVariance } = await import("/ba/static/photo.js");
+            const w = 40, h = 30, flat = new Float32Array(w * h).fill(128);
+            const ramp = flat.map((_, i) => (i % w) * 4);
+            const stripes = flat.map((_, i) => (i % 2 ? 200 : 50));
+            return [flat, ramp, stripes].map((luma) => laplacianVariance(luma, w, h));
+        }"""
+    )
+    assert variances[0] == 0 and variances[1] == pytest.approx(0, abs=1e-6)
+    assert variances[2] > 10_000
     page.click("#camera-switch")
     expect(page.locator("#capture")).to_be_visible()
     with page.expect_response("**/analyze") as analyzed:

@@ -55,7 +55,7 @@ export const CONCERNS = main ? main.dataset.concerns.split(",") : [];
 export const state = {
   storeId: main ? main.dataset.store : null, userId: null, analysis: null, previous: null,
   photoUrl: null, overlay: null, formula: null, confirmed: false, facing: "user", stream: null,
-  usedCamera: false, solveSeq: 0, avoid: [], errors: {}, status: {}, step: 1,
+  usedCamera: false, solveSeq: 0, avoid: [], errors: {}, status: {}, step: 1, guide: null,
 };
 
 // A slow spa connection gets a minute; then the BA is told to check it rather than wait on.
