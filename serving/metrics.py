@@ -9,15 +9,19 @@ path, so no user id, SKU or store ever becomes a label; a path no route matches 
 ``GET /metrics`` needs a key of the ``metrics`` area (data scientists and admins; Prometheus
 sends it with ``authorization: {credentials: ...}`` in its scrape config) unless
 ``SKINLAB_METRICS_PUBLIC=true``, for a scrape network the reverse proxy does not expose.
-With ``skinlab serve --workers N`` each worker counts its own requests, so one scrape reads one
-worker's numbers.
+With ``skinlab serve --workers N`` the workers count into shared files
+(``<data dir>/prometheus``, prometheus_client's multiprocess mode), so any worker's ``/metrics``
+sums all of them; model versions and readiness are those of the worker that answers.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 import time
 from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 from typing import cast
 
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
@@ -35,6 +39,7 @@ from serving.errors import ERROR_CODE_STATE
 from serving.ranking_state import RankingState
 
 UNMATCHED = "<unmatched>"
+MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
 # Photos take 0.1-2 s to analyse; solving a formula up to the solver's 5 s limit.
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
@@ -168,10 +173,34 @@ def metrics_router(*, public: bool) -> APIRouter:
     @router.get("/metrics", response_class=Response)
     def metrics(request: Request) -> Response:
         """Prometheus text format: requests, latencies, rejections, model versions, readiness."""
-        registry = cast(CollectorRegistry, request.app.state.metrics_registry)
+        registry = _exposition_registry(cast(FastAPI, request.app))
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
     return router
+
+
+def _exposition_registry(app: FastAPI) -> CollectorRegistry:
+    """This app's registry, or every worker's counters summed when they share a directory."""
+    if not os.environ.get(MULTIPROCESS_ENV):
+        return cast(CollectorRegistry, app.state.metrics_registry)
+    from prometheus_client.multiprocess import MultiProcessCollector
+
+    registry = CollectorRegistry()
+    MultiProcessCollector(registry)  # type: ignore[no-untyped-call]  # its __init__ is unannotated
+    registry.register(ModelCollector(app))  # the models of the worker that answers
+    return registry
+
+
+def share_metrics_across_workers(folder: Path) -> None:
+    """Make the worker processes started after this call count into files under ``folder``
+    (emptied first), so any worker's ``/metrics`` reports all of them.
+
+    prometheus_client picks its storage when first imported, from ``PROMETHEUS_MULTIPROC_DIR``;
+    ``skinlab serve --workers N`` calls this before uvicorn spawns the workers.
+    """
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    os.environ[MULTIPROCESS_ENV] = str(folder)
 
 
 def install_metrics(app: FastAPI, *, public: bool) -> None:

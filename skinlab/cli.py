@@ -97,6 +97,10 @@ def serve(
         get_settings.cache_clear()
     if settings.environment == "development":
         _hint_at_keys(settings)
+    if workers > 1:
+        from serving.metrics import share_metrics_across_workers
+
+        share_metrics_across_workers(settings.data_dir / "prometheus")
     uvicorn.run(
         "serving.app:create_app",
         factory=True,
