@@ -1,0 +1,159 @@
+"""Requests generated from the OpenAPI schema, on every operation it lists: never a server error.
+
+Schemathesis builds Hypothesis strategies from ``/openapi.json``: schema-valid requests
+(``positive``) and requests that break the schema in one place (``negative``: wrong types, missing
+fields, bad bodies, odd headers). Each response must not be a 5xx, must match its documented
+content type and headers, and must match its response schema where that holds (see
+``NAIVE_TIMESTAMPS``).
+
+The app runs with the fake analyzer, a simulated brand of 500 users (so ``/rank`` and the
+profiles build a real board), an admin key and no rate limit. Operations are read from the
+schema, so a new endpoint is fuzzed without touching this file. Schemathesis' own pytest plugin
+is not used: its lazy loader reads a private pytest attribute that pytest 9 removed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import hypothesis
+import pytest
+import schemathesis
+from hypothesis.errors import Unsatisfiable
+from schemathesis import GenerationMode
+from schemathesis.python.asgi import shutdown_lifespans
+from schemathesis.specs.openapi import checks as openapi_checks
+
+from data.simulation_config import SimulationConfig
+from data.simulator import write_simulation
+from serving.app import create_app
+from skinlab.api_keys import create_api_key
+from skinlab.settings import Settings
+
+EXAMPLES_PER_OPERATION = 50
+USERS = 500
+CHECKS = [
+    schemathesis.checks.not_a_server_error,
+    openapi_checks.content_type_conformance,
+    openapi_checks.response_headers_conformance,
+    openapi_checks.response_schema_conformance,
+]
+# The ranking board's times are naive (the brand's local time, as ingested), while pydantic
+# documents every datetime as RFC 3339 ``date-time``, which needs an offset. Until the API says
+# which zone it means, these two skip the response-schema check; everything else still holds.
+NAIVE_TIMESTAMPS = {"POST /rank", "GET /users/{user_id}/profile"}
+# Left out on purpose: ``positive_data_acceptance`` (a schema-valid upload of a 1x1 PNG is
+# rightly refused as IMAGE_TOO_SMALL), ``negative_data_rejection`` (pydantic's lax mode accepts
+# ``true`` for an integer and ignores unknown fields, by design) and ``status_code_conformance``
+# (a JSON body that is not UTF-8 gets FastAPI's undocumented 400 BAD_REQUEST; still a 4xx).
+
+
+@dataclass(frozen=True)
+class FuzzedApi:
+    schema: schemathesis.BaseSchema
+    headers: dict[str, str]
+    known_user: str
+
+
+@pytest.fixture
+def fuzzed_api(
+    settings_factory: Callable[..., Settings], fake_analyzer: Any, tmp_path: Path
+) -> Iterator[FuzzedApi]:
+    """The app started by schemathesis' ASGI client (which owns its lifespan), with a key."""
+    events = tmp_path / "events"
+    write_simulation(SimulationConfig.load(), USERS, events)
+    app = create_app(
+        settings_factory(events_dir=events, rate_limit=""),
+        analyzer_loader=lambda _settings: fake_analyzer,
+    )
+    schema = schemathesis.openapi.from_asgi("/openapi.json", app)
+    try:
+        assert app.state.analyzer_state.wait(timeout=10)
+        board = app.state.ranking.require()
+        with app.state.sessionmaker() as session:
+            key = create_api_key(session, "admin", label="fuzz").key
+            session.commit()
+        yield FuzzedApi(schema, {"Authorization": f"Bearer {key}"}, str(board.frame.index[7]))
+    finally:
+        shutdown_lifespans()
+
+
+def _fuzz(
+    api: FuzzedApi,
+    operation: schemathesis.APIOperation,
+    mode: GenerationMode,
+    **fixed: Any,
+) -> tuple[int, str | None]:
+    """Run ``EXAMPLES_PER_OPERATION`` generated requests; (requests sent, first failure)."""
+    sent = 0
+    checks = [c for c in CHECKS if c is not openapi_checks.response_schema_conformance]
+    if operation.label not in NAIVE_TIMESTAMPS:
+        checks = CHECKS
+
+    @hypothesis.settings(
+        max_examples=EXAMPLES_PER_OPERATION,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=list(hypothesis.HealthCheck),
+    )
+    @hypothesis.given(case=operation.as_strategy(generation_mode=mode, **fixed))
+    def run(case: schemathesis.Case) -> None:
+        nonlocal sent
+        sent += 1
+        response = case.call(headers=api.headers)
+        case.validate_response(response, checks=checks, headers=api.headers)
+
+    try:
+        run()
+    except Unsatisfiable:
+        pass  # nothing to negate: an operation without parameters or body
+    except (Exception, BaseExceptionGroup) as failure:
+        return sent, f"{operation.label} ({mode.value}): {failure}"
+    return sent, None
+
+
+@pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE], ids=str)
+def test_every_operation_survives_generated_requests(
+    fuzzed_api: FuzzedApi, mode: GenerationMode
+) -> None:
+    operations = [result.ok() for result in fuzzed_api.schema.get_all_operations()]
+    assert len(operations) >= 16  # every route of the API, read from its schema
+    sent: dict[str, int] = {}
+    failures: list[str] = []
+    for operation in operations:
+        sent[operation.label], failure = _fuzz(fuzzed_api, operation, mode)
+        if failure:
+            failures.append(failure)
+    print(f"\n{mode.value} requests per operation: {sent}")
+    assert not failures, "\n\n".join(failures)
+    assert sum(sent.values()) >= EXAMPLES_PER_OPERATION * 8
+
+
+def test_user_operations_survive_generated_requests_for_a_known_user(
+    fuzzed_api: FuzzedApi,
+) -> None:
+    """Random ids are almost never customers; this pass reaches the found-user paths too."""
+    operations = [
+        operation
+        for result in fuzzed_api.schema.get_all_operations()
+        if "{user_id}" in (operation := result.ok()).path
+    ]
+    assert len(operations) >= 4
+    failures = [
+        failure
+        for operation in operations
+        for _sent, failure in [
+            _fuzz(
+                fuzzed_api,
+                operation,
+                GenerationMode.POSITIVE,
+                path_parameters={"user_id": fuzzed_api.known_user},
+            )
+        ]
+        if failure
+    ]
+    assert not failures, "\n\n".join(failures)
