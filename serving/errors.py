@@ -149,6 +149,11 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
         error = MethodNotAllowed()
     elif exc.status_code == 413:
         error = body_too_large()
+    elif exc.status_code == 400 and isinstance(exc.__cause__, UnicodeDecodeError):
+        # FastAPI's 400 for a JSON body that is not UTF-8; JSON that does not parse is already
+        # a 422 json_invalid, and the schema documents 422 for every bad body.
+        invalid = {"loc": ("body",), "msg": "The body is not UTF-8 JSON", "type": "json_invalid"}
+        return render_error(request, validation_failed([invalid]))
     else:
         phrase = HTTPStatus(exc.status_code).phrase
         error = SkinlabError(str(exc.detail or phrase), code=phrase.upper().replace(" ", "_"))
