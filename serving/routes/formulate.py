@@ -27,7 +27,11 @@ SkuCode = Annotated[str, Path(pattern=r"^SK[A-Z2-7]{10,16}$", description="SKU c
 @router.post(
     "/formulate",
     status_code=201,
-    responses={404: {"model": ErrorBody}, 422: {"model": ErrorBody}},
+    responses={
+        200: {"model": FormulateResponse, "description": "A preview (issue=false): nothing stored"},
+        404: {"model": ErrorBody},
+        422: {"model": ErrorBody},
+    },
 )
 def create_formula(
     needs: FormulationNeeds,

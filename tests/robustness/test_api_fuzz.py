@@ -14,8 +14,9 @@ is not used: its lazy loader reads a private pytest attribute that pytest 9 remo
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -81,14 +82,26 @@ def fuzzed_api(
         shutdown_lifespans()
 
 
+@dataclass
+class FuzzRun:
+    """What one operation's generated requests got back."""
+
+    statuses: Counter[int] = field(default_factory=Counter)
+    failure: str | None = None
+
+    @property
+    def sent(self) -> int:
+        return sum(self.statuses.values())
+
+
 def _fuzz(
     api: FuzzedApi,
     operation: schemathesis.APIOperation,
     mode: GenerationMode,
     **fixed: Any,
-) -> tuple[int, str | None]:
-    """Run ``EXAMPLES_PER_OPERATION`` generated requests; (requests sent, first failure)."""
-    sent = 0
+) -> FuzzRun:
+    """Send ``EXAMPLES_PER_OPERATION`` generated requests and check each response."""
+    run = FuzzRun()
     checks = [c for c in CHECKS if c is not openapi_checks.response_schema_conformance]
     if operation.label not in NAIVE_TIMESTAMPS:
         checks = CHECKS
@@ -101,19 +114,18 @@ def _fuzz(
         suppress_health_check=list(hypothesis.HealthCheck),
     )
     @hypothesis.given(case=operation.as_strategy(generation_mode=mode, **fixed))
-    def run(case: schemathesis.Case) -> None:
-        nonlocal sent
-        sent += 1
+    def send(case: schemathesis.Case) -> None:
         response = case.call(headers=api.headers)
+        run.statuses[response.status_code] += 1
         case.validate_response(response, checks=checks, headers=api.headers)
 
     try:
-        run()
+        send()
     except Unsatisfiable:
         pass  # nothing to negate: an operation without parameters or body
     except (Exception, BaseExceptionGroup) as failure:
-        return sent, f"{operation.label} ({mode.value}): {failure}"
-    return sent, None
+        run.failure = f"{operation.label} ({mode.value}): {failure}"
+    return run
 
 
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE], ids=str)
@@ -122,38 +134,29 @@ def test_every_operation_survives_generated_requests(
 ) -> None:
     operations = [result.ok() for result in fuzzed_api.schema.get_all_operations()]
     assert len(operations) >= 16  # every route of the API, read from its schema
-    sent: dict[str, int] = {}
-    failures: list[str] = []
-    for operation in operations:
-        sent[operation.label], failure = _fuzz(fuzzed_api, operation, mode)
-        if failure:
-            failures.append(failure)
-    print(f"\n{mode.value} requests per operation: {sent}")
+    runs = {operation.label: _fuzz(fuzzed_api, operation, mode) for operation in operations}
+    print(f"\n{mode.value} requests per operation: { ({k: r.sent for k, r in runs.items()}) }")
+    failures = [run.failure for run in runs.values() if run.failure]
     assert not failures, "\n\n".join(failures)
-    assert sum(sent.values()) >= EXAMPLES_PER_OPERATION * 8
+    assert sum(run.sent for run in runs.values()) >= EXAMPLES_PER_OPERATION * 8
+    assert not any(status >= 500 for run in runs.values() for status in run.statuses)
 
 
 def test_user_operations_survive_generated_requests_for_a_known_user(
     fuzzed_api: FuzzedApi,
 ) -> None:
     """Random ids are almost never customers; this pass reaches the found-user paths too."""
-    operations = [
-        operation
+    runs = {
+        operation.label: _fuzz(
+            fuzzed_api,
+            operation,
+            GenerationMode.POSITIVE,
+            path_parameters={"user_id": fuzzed_api.known_user},
+        )
         for result in fuzzed_api.schema.get_all_operations()
         if "{user_id}" in (operation := result.ok()).path
-    ]
-    assert len(operations) >= 4
-    failures = [
-        failure
-        for operation in operations
-        for _sent, failure in [
-            _fuzz(
-                fuzzed_api,
-                operation,
-                GenerationMode.POSITIVE,
-                path_parameters={"user_id": fuzzed_api.known_user},
-            )
-        ]
-        if failure
-    ]
+    }
+    failures = [run.failure for run in runs.values() if run.failure]
     assert not failures, "\n\n".join(failures)
+    assert runs["GET /users/{user_id}/profile"].statuses[200] >= 1
+    assert runs["POST /users/{user_id}/contacts"].statuses[201] >= 1

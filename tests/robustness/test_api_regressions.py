@@ -23,3 +23,11 @@ def test_a_json_body_that_is_not_utf8_is_a_validation_error(
     assert error["details"]["errors"] == [
         {"loc": ["body"], "msg": "The body is not UTF-8 JSON", "type": "json_invalid"}
     ]
+
+
+def test_the_preview_status_of_formulate_is_documented(client: TestClient) -> None:
+    """``POST /formulate?issue=false`` answers 200, which the schema did not list."""
+    preview = client.post("/formulate?issue=false", json={"focus": ["dryness"]})
+    assert preview.status_code == 200, preview.text
+    responses = client.get("/openapi.json").json()["paths"]["/formulate"]["post"]["responses"]
+    assert {"200", "201"} <= set(responses)
