@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 import numpy as np
 import pyarrow as pa
@@ -40,6 +40,15 @@ def _seconds(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
     # safe=False truncates sub-second times (a millisecond export) instead of refusing them
     stamps = pc.cast(column, pa.timestamp("s"), safe=False)
     return np.asarray(pc.cast(stamps, pa.int64()).to_numpy(False))
+
+
+BRAND_TIME = timezone(timedelta(hours=8), "China Standard Time")
+"""The zone of every naive event time (see data/events/specs.py)."""
+
+
+def brand_time(moment: datetime) -> datetime:
+    """A naive event time as an aware one in China Standard Time (for APIs and files)."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=BRAND_TIME)
 
 
 SORTED_BY = b"skinlab.sorted_by"

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from data.as_of import brand_time
 from models._propensity_columns import NEVER_DAYS
 from models.ranking import Ranking, UserBoard
 from models.segments import SEGMENTS, segments_of
@@ -50,7 +51,7 @@ def user_record(row: pd.Series, reasons: list[dict[str, Any]]) -> dict[str, Any]
         "reasons": reasons,
         "city": None if city is None else str(city),
         "store_id": None if store is None else str(store),
-        "last_touch_at": None if touch is None else pd.Timestamp(touch).to_pydatetime(),
+        "last_touch_at": None if touch is None else brand_time(pd.Timestamp(touch).to_pydatetime()),
     }
 
 

@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, Field
 
+from data.as_of import brand_time
 from data.contacts import NOTE_MAX_LENGTH, ContactChannel, ContactOutcome
 from models.ranked_users import ranked_records
 from models.ranking import Ranking, UserBoard
@@ -96,7 +97,9 @@ class Exclusions(BaseModel):
 
 
 class RankResponse(BaseModel):
-    as_of: datetime = Field(description="The moment scored: events before it count")
+    as_of: datetime = Field(
+        description="The moment scored, China Standard Time: events before it count"
+    )
     events_source: Literal["simulated", "ingested"] = Field(
         description="simulated: the demo brand of the simulator, not real customers"
     )
@@ -152,7 +155,7 @@ def rank_response(
 ) -> RankResponse:
     """The response for one ranking (users rendered by :func:`models.ranked_users`)."""
     return RankResponse(
-        as_of=board.as_of,
+        as_of=brand_time(board.as_of),
         events_source=events_source,
         model_version=board.model_version,
         horizon_days=horizon_days,

@@ -34,7 +34,10 @@ def _flat(record: dict[str, Any]) -> dict[str, Any]:
         "reasons_en": "; ".join(f"{r['en']}={r['value']}" for r in record["reasons"]),
         "city": record["city"],
         "store_id": record["store_id"],
-        "last_touch_at": record["last_touch_at"],
+        # ISO text with its +08:00 offset: unambiguous in Excel and in Parquet alike
+        "last_touch_at": None
+        if record["last_touch_at"] is None
+        else record["last_touch_at"].isoformat(),
     }
 
 

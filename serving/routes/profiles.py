@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 
+from data.as_of import brand_time
 from data.contacts import recent_contact_window, user_contacts
 from data.records import USER_ID_RULE
 from models.ranked_users import history_summary, user_record
@@ -41,7 +42,7 @@ def user_profile(
     logged = any(contact.contacted_at >= since for contact in contacts)
     return UserProfile(
         **user_record(row, reasons),
-        as_of=board.as_of,
+        as_of=brand_time(board.as_of),
         model_version=board.model_version,
         card_holder=holder,
         contacted_recently=recent,

@@ -49,7 +49,7 @@ def test_rank_never_lists_holders_or_recent_contacts(rank_client: TestClient, ev
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["events_source"] == "simulated"  # the simulator's summary.json is there
-    as_of = datetime.fromisoformat(body["as_of"])
+    as_of = datetime.fromisoformat(body["as_of"]).replace(tzinfo=None)
     tables = load_events(events)
     holders = set(current_holders(tables["card_purchases"], as_of).to_pylist())
     touched = _last_touches(events, as_of)
@@ -123,7 +123,8 @@ def test_profile_matches_the_ranking_and_flags_holders(
     assert profile["eligible"] is True and profile["card_holder"] is False
     assert profile["history"]["orders"]["orders_n"] >= 1
     holder = current_holders(
-        load_events(events)["card_purchases"], datetime.fromisoformat(first["as_of"])
+        load_events(events)["card_purchases"],
+        datetime.fromisoformat(first["as_of"]).replace(tzinfo=None),
     ).to_pylist()[0]
     held = rank_client.get(f"/users/{holder}/profile").json()
     assert held["card_holder"] is True and held["eligible"] is False
@@ -147,7 +148,7 @@ def test_cooldown_and_moment_come_from_settings(
     none_cooled = api(events_dir=events, rank_cooldown_days=0).post("/rank", json={}).json()
     assert none_cooled["excluded"]["contacted_recently"] == 0
     earlier = api(events_dir=events, rank_as_of=datetime(2025, 6, 1)).post("/rank", json={}).json()
-    assert earlier["as_of"].startswith("2025-06-01")
+    assert earlier["as_of"] == "2025-06-01T00:00:00+08:00"  # the brand's zone, stated
 
 
 def test_new_events_rebuild_the_board(
@@ -159,7 +160,10 @@ def test_new_events_rebuild_the_board(
     before = client.post("/rank", json={}).json()
     orders = pq.read_table(folder / "orders")
     cut = orders.filter(
-        pc.less(orders["ordered_at"], datetime.fromisoformat(before["as_of"]) - timedelta(days=60))
+        pc.less(
+            orders["ordered_at"],
+            datetime.fromisoformat(before["as_of"]).replace(tzinfo=None) - timedelta(days=60),
+        )
     )
     shutil.rmtree(folder / "orders")
     pq.write_table(cut, folder / "orders.parquet")
