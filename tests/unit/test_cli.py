@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import types
@@ -176,8 +177,11 @@ def test_bench_analyze_prints_the_report(cli_env: Path, fake_module: Callable[..
 
 
 def test_serve_migrates_once_then_starts_the_factory(
-    cli_env: Path, fake_module: Callable[..., Any]
+    cli_env: Path, fake_module: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # serve sets this for its worker processes; the fixture restores it after the test, or
+    # every later test in this process would read metrics from a multiprocess folder
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", "")
     runs: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
     fake_module("uvicorn", run=lambda *args, **kwargs: runs.append((args, kwargs)))
     result = runner.invoke(app, ["serve", "--port", "8123", "--workers", "2"])
@@ -188,6 +192,7 @@ def test_serve_migrates_once_then_starts_the_factory(
     assert (kwargs["port"], kwargs["workers"]) == (8123, 2)
     assert get_settings().auto_migrate is False  # the workers will not migrate again
     assert (cli_env / "skinlab.db").exists()
+    assert os.environ["PROMETHEUS_MULTIPROC_DIR"] == str(cli_env / "prometheus")
 
 
 def test_train_skin_with_a_bad_grades_file_prints_the_error_and_exits_2(tmp_path: Path) -> None:
