@@ -29,8 +29,9 @@ _REDACTIONS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"data:[\w/+.-]*;base64,[A-Za-z0-9+/=_-]*"), "[data-url]"),
     # Long base64 runs are image payloads; 100+ characters leaves hashes and ids alone.
     (re.compile(r"[A-Za-z0-9+/_-]{100,}={0,2}"), "[base64]"),
-    # Chinese mainland mobile numbers, with or without +86, anywhere in the text.
-    (re.compile(r"(?<!\d)(?:\+?86[ -]?)?1[3-9]\d{9}(?!\d)"), "[phone]"),
+    # Chinese mainland mobile numbers, with or without +86, anywhere in the text but inside a
+    # longer run of letters and digits (a hex request id or hash holds such digit runs too).
+    (re.compile(r"(?<![0-9A-Za-z])(?:\+?86[ -]?)?1[3-9]\d{9}(?![0-9A-Za-z])"), "[phone]"),
 )
 # Attributes every LogRecord has (and uvicorn's ANSI-coloured copy of the message); anything
 # else was passed with ``extra=``.

@@ -19,6 +19,16 @@ def test_phone_numbers_are_redacted(phone: str) -> None:
     assert not any(ch.isdigit() for ch in redact(phone).replace("[phone]", ""))
 
 
+@pytest.mark.parametrize("text", ["ff99cf6a936140c38e91d13812345678", "a13812345678b"])
+def test_digit_runs_inside_ids_are_not_taken_for_phones(text: str) -> None:
+    # a request id seen in a real log had "[phone]" in place of its last 11 hex digits
+    assert redact(text) == text
+
+
+def test_a_phone_after_chinese_text_is_still_redacted() -> None:
+    assert redact("顾客手机13812345678已记录") == "顾客手机[phone]已记录"
+
+
 def test_base64_payloads_and_data_urls_are_redacted() -> None:
     payload = base64.b64encode(os.urandom(300)).decode()
     assert redact(f"body={payload}") == "body=[base64]"
