@@ -23,6 +23,17 @@ CONCERNS: tuple[Concern, ...] = (
     "dark_circles",
     "texture",
 )
+CONCERN_NAMES_ZH: dict[Concern, str] = {
+    "redness": "泛红",
+    "spots": "色斑",
+    "wrinkles": "皱纹",
+    "pores": "毛孔",
+    "acne": "痘痘",
+    "oiliness": "出油",
+    "dark_circles": "黑眼圈",
+    "texture": "肤质粗糙",
+}
+"""Chinese names of the concerns for reports and reasons (the BA page has its own UI labels)."""
 Region = Literal[
     "forehead", "left_cheek", "right_cheek", "nose", "chin", "left_under_eye", "right_under_eye"
 ]

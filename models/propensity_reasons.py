@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from data.events.specs import ACTIVITY_KINDS, EBA_TOUCHES, ORDER_CHANNELS, SOURCE_CHANNELS
-from data.vocabulary import CONCERNS
+from data.vocabulary import CONCERN_NAMES_ZH, CONCERNS
 
 _CHANNEL = {
     "miniprogram": ("mini-program", "小程序"),
@@ -33,16 +33,6 @@ _TOUCH = {
     "logistics_message": ("day-3 logistics message read", "第3天物流消息已读"),
     "qr_scan": ("package-card QR code scanned", "已扫包裹卡二维码"),
     "day10_call": ("day-10 phone call reached", "第10天回访电话已接通"),
-}
-_CONCERN_ZH = {
-    "redness": "泛红",
-    "spots": "色斑",
-    "wrinkles": "皱纹",
-    "pores": "毛孔",
-    "acne": "痘痘",
-    "oiliness": "出油",
-    "dark_circles": "黑眼圈",
-    "texture": "肤质粗糙",
 }
 
 FEATURE_NAMES: dict[str, tuple[str, str]] = {
@@ -99,7 +89,7 @@ FEATURE_NAMES: dict[str, tuple[str, str]] = {
     **{
         f"tests_last_{c}": (
             f"{c.replace('_', ' ')} in the last skin test",
-            f"最近测肤{_CONCERN_ZH[c]}得分",
+            f"最近测肤{CONCERN_NAMES_ZH[c]}得分",
         )
         for c in CONCERNS
     },

@@ -7,8 +7,7 @@ only its SHA-256. ``revoke`` takes effect on the next request, in every worker.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -25,20 +24,11 @@ keys_app = typer.Typer(help="API keys: one per client, with a role.", no_args_is
 EXIT_INVALID = 2
 
 
-@contextmanager
-def _session() -> Iterator[Session]:
-    """A session on the configured database, migrated first when auto-migrate is on."""
-    from skinlab.db import make_engine, make_sessionmaker, upgrade_database
+def _session() -> AbstractContextManager[Session]:
+    """A session on the configured database (skinlab.audit's, imported late: --help stays fast)."""
+    from skinlab.audit import audit_session
 
-    settings = get_settings()
-    engine = make_engine(settings.database_url)
-    try:
-        if settings.auto_migrate:
-            upgrade_database(settings, engine=engine)
-        with make_sessionmaker(engine)() as session:
-            yield session
-    finally:
-        engine.dispose()
+    return audit_session(get_settings())
 
 
 def _audit(session: Session, action: str, key_id: str, details: dict[str, Any]) -> None:

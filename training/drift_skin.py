@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from data.photos import shipped_photos
 from data.records import AnalysisRecord
-from data.vocabulary import CONCERNS
+from data.vocabulary import CONCERN_NAMES_ZH, CONCERNS
 from models.analyzer import HEADS_DIR, SkinAnalyzer
 from models.heads import MANIFEST, HeadsManifest
 from models.quality import assess_quality
@@ -41,16 +41,6 @@ from training.skin_dataset import SampleSpec, prepare_sources, random_spec, rend
 
 MODEL = "skin-heads"
 REFERENCE_SAMPLES = 200
-CONCERN_ZH = {
-    "redness": "泛红",
-    "spots": "色斑",
-    "wrinkles": "皱纹",
-    "pores": "毛孔",
-    "acne": "痘痘",
-    "oiliness": "出油",
-    "dark_circles": "黑眼圈",
-    "texture": "肤质粗糙",
-}
 _Q = ("quality", "measures")
 # name -> (path in the analysis JSON, English, Chinese)
 MEASURES: dict[str, tuple[tuple[str, ...], str, str]] = {
@@ -90,7 +80,9 @@ def analysis_values(result: Mapping[str, Any]) -> dict[str, float]:
 
 
 def _labels() -> dict[str, dict[str, str]]:
-    labels = {f"score:{c}": {"en": f"{c} score", "zh": f"{CONCERN_ZH[c]}评分"} for c in CONCERNS}
+    labels = {
+        f"score:{c}": {"en": f"{c} score", "zh": f"{CONCERN_NAMES_ZH[c]}评分"} for c in CONCERNS
+    }
     labels.update({name: {"en": en, "zh": zh} for name, (_p, en, zh) in MEASURES.items()})
     return labels
 

@@ -23,33 +23,13 @@ from skinlab.cli import app
 from skinlab.errors import InvalidInput
 from skinlab.settings import SHIPPED_MODELS_DIR, Settings, get_settings
 from training import registry
-from training._registry_frozen import FROZEN_DIR, SKIN_SPEC, propensity_set, score_skin, skin_set
+from training._registry_frozen import FROZEN_DIR, SKIN_SPEC, score_skin, skin_set
 from training._registry_gate import PromotionRefused
-from training.propensity_config import DEFAULT_PROPENSITY_CONFIG, PropensityConfig
-from training.propensity_pipeline import run_training
+from training.propensity_config import DEFAULT_PROPENSITY_CONFIG
 from training.tracking import set_experiment
 
 runner = CliRunner()
 SHIPPED = SHIPPED_MODELS_DIR / "propensity"
-
-
-@pytest.fixture(scope="module")
-def degraded(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Artifacts of a much worse propensity model: 10 trees on 1,500 simulated users."""
-    config = PropensityConfig.load(simulated_users=1500)
-    small_trees = {**config.lightgbm.model_dump(), "n_estimators": 10}
-    config = PropensityConfig.model_validate({**config.model_dump(), "lightgbm": small_trees})
-    out = tmp_path_factory.mktemp("degraded")
-    run_training(config, out)
-    return out
-
-
-@pytest.fixture(scope="module")
-def frozen_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The frozen propensity set, built once (a few seconds) for every test of the module."""
-    data_dir = tmp_path_factory.mktemp("frozen") / "var"
-    propensity_set(Settings(_env_file=None, environment="test", data_dir=data_dir))
-    return data_dir / FROZEN_DIR
 
 
 @pytest.fixture
