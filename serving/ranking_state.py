@@ -142,9 +142,13 @@ class RankingState:
             self._scorer = scorer
         logger.info("propensity model swapped", extra={"model_version": scorer.version})
 
-    def refresh(self) -> ScoredBoard | None:
-        """Rebuild if the events changed since the last build; the current board either way."""
-        fingerprint = events_fingerprint(self.folder)
+    def refresh(self, fingerprint: Fingerprint | None = None) -> ScoredBoard | None:
+        """Rebuild if the events changed since the last build; the current board either way.
+
+        ``fingerprint`` is the events' current one, when the caller has just taken it.
+        """
+        if fingerprint is None:
+            fingerprint = events_fingerprint(self.folder)
         current = self._current
         if current is not None and fingerprint == current.built_from:
             return current
@@ -185,9 +189,10 @@ class RankingState:
 
     def require_scored(self) -> ScoredBoard:
         """The current board and its scorer, or 503 ``EVENTS_UNAVAILABLE`` without events."""
-        if not events_fingerprint(self.folder):
+        fingerprint = events_fingerprint(self.folder)  # one look at the folder per request
+        if not fingerprint:
             raise EventsUnavailable(details={"events_folder": str(self.folder)})
-        scored = self.refresh()
+        scored = self.refresh(fingerprint)
         assert scored is not None  # refresh builds synchronously when there is no board yet
         return scored
 
