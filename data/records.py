@@ -31,6 +31,8 @@ _USER_ID = re.compile(USER_ID_PATTERN)
 _PHONE_NUMBER = re.compile(r"^(\+?86[-]?)?1[3-9]\d{9}$")
 
 PURPOSE_SKIN_ANALYSIS = "skin_analysis"
+PURPOSE_KEEP_RAW_PHOTO = "keep_raw_photo"
+CONSENT_VERSION_MAX_LENGTH = 32
 
 
 def is_valid_user_id(value: str) -> bool:
@@ -77,6 +79,13 @@ class ConsentRecord(Base):
     purpose: Mapped[str] = mapped_column(String(32), default=PURPOSE_SKIN_ANALYSIS)
     granted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     source: Mapped[str] = mapped_column(String(32), doc="Channel, e.g. miniprogram or ba_tablet")
+    consent_version: Mapped[str] = mapped_column(
+        String(CONSENT_VERSION_MAX_LENGTH),
+        default="unknown",  # as migration 0008 fills in for consents recorded before it
+        doc="Version of the consent text the person saw",
+    )
+    # No foreign key: the proof of consent outlives the analysis (retention), not the user.
+    analysis_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
 
     user: Mapped[UserRecord] = relationship(back_populates="consents")
 
@@ -139,6 +148,12 @@ def count_user_analyses(session: Session, user_id: str) -> int:
     """How many analyses ``user_id`` has."""
     query = select(func.count()).select_from(AnalysisRecord)
     return session.scalar(query.where(AnalysisRecord.user_id == user_id)) or 0
+
+
+def user_consents(session: Session, user_id: str) -> list[ConsentRecord]:
+    """Every consent ``user_id`` gave, oldest first."""
+    query = select(ConsentRecord).where(ConsentRecord.user_id == user_id)
+    return list(session.scalars(query.order_by(ConsentRecord.granted_at, ConsentRecord.id)))
 
 
 def erase_user(session: Session, user_id: str) -> Erasure | None:

@@ -11,7 +11,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
-from data.records import USER_ID_RULE, AnalysisRecord, is_valid_user_id
+from data.records import (
+    CONSENT_VERSION_MAX_LENGTH,
+    USER_ID_RULE,
+    AnalysisRecord,
+    is_valid_user_id,
+)
 from formulations.issue import Issued
 from formulations.result import Formula
 from models.results import Concern, SkinAnalysis
@@ -61,6 +66,17 @@ class AnalyzeOptions(BaseModel):
     )
     overlays: bool = Field(default=False, description="Also return per-concern heatmap PNGs")
     channel: Channel = Field(default="api", description="Where the photo was taken")
+    consent_keep_photo: Annotated[bool, BeforeValidator(_explicit_yes)] = Field(
+        default=False,
+        description="The person also agrees to the photo being kept (encrypted) for the "
+        "retention period; kept only when the service allows it and a user_id is given",
+    )
+    consent_version: Annotated[str | None, BeforeValidator(_blank_is_none)] = Field(
+        default=None,
+        max_length=CONSENT_VERSION_MAX_LENGTH,
+        pattern=r"^[A-Za-z0-9_.:-]+$",
+        description="Version of the consent text shown; the service's current one if omitted",
+    )
 
 
 class AnalyzeJSONRequest(AnalyzeOptions):
@@ -109,6 +125,23 @@ class DeleteResult(BaseModel):
     consents: int = 0
     analyses: int = 0
     raw_images: int = 0
+
+
+class ConsentPublic(BaseModel):
+    """One consent a user gave: for what, when, through which channel, to which text."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    purpose: str = Field(description="skin_analysis, or keep_raw_photo (the photo was kept)")
+    granted_at: datetime
+    source: str = Field(description="The channel: miniprogram, ba_tablet, web, api, cli")
+    consent_version: str = Field(description="The consent text version shown")
+    analysis_id: str | None = Field(description="The analysis it was given with")
+
+
+class ConsentList(BaseModel):
+    user_id: str
+    data: list[ConsentPublic] = Field(description="Oldest first")
 
 
 class UserDeleteResult(DeleteResult):

@@ -44,6 +44,12 @@ class AuditAction(StrEnum):
     KEY_CREATED = "key_created"
     KEY_REVOKED = "key_revoked"
     USER_ERASED = "user_erased"
+    # Written before the registry alias moves; the matching promoted/rolled_back row after.
+    MODEL_PROMOTION_STARTED = "model_promotion_started"
+    MODEL_ROLLBACK_STARTED = "model_rollback_started"
+    PHOTOS_EXPORTED = "photos_exported"
+    PHOTO_KEY_ROTATED = "photo_key_rotated"
+    RETENTION_PURGED = "retention_purged"
 
 
 class AuditEvent(Base):
@@ -158,10 +164,19 @@ def erasure_subject(settings: Settings, user_id: str) -> str:
     Keyed with the phone-id secret (domain-separated), so the log alone cannot be matched
     against a list of ids; an operator given an id can recompute it to show the erasure.
     """
+    return f"erased:{_user_digest(settings, user_id)}"
+
+
+def user_subject(settings: Settings, user_id: str) -> str:
+    """The subject of a row about a living user (``photos_exported``): ``user:`` + the same
+    keyed hash as ``erasure_subject``, so an operator can match an export to a later erasure."""
+    return f"user:{_user_digest(settings, user_id)}"
+
+
+def _user_digest(settings: Settings, user_id: str) -> str:
     assert settings.phone_id_secret is not None  # filled by Settings
     key = settings.phone_id_secret.get_secret_value().encode()
-    digest = hmac.new(key, b"audit-erasure:" + user_id.encode(), hashlib.sha256).hexdigest()
-    return f"erased:{digest[:32]}"
+    return hmac.new(key, b"audit-erasure:" + user_id.encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def list_events(

@@ -19,6 +19,7 @@ from skinlab.cli_drift import drift_app
 from skinlab.cli_formulation import bench_formulate_command, catalog_app, formulate_command
 from skinlab.cli_keys import keys_app
 from skinlab.cli_models import mlflow_app, models_app
+from skinlab.cli_photos import photos_app
 from skinlab.cli_propensity import (
     ingest_command,
     score_app,
@@ -51,6 +52,7 @@ app.add_typer(catalog_app, name="catalog")
 app.add_typer(stores_app, name="stores")
 app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
+app.add_typer(photos_app, name="photos")
 app.add_typer(score_app, name="score")
 app.add_typer(drift_app, name="drift")
 app.command("formulate")(formulate_command)

@@ -15,6 +15,8 @@ audit_app = typer.Typer(
 )
 EXIT_BROKEN = 1
 EXIT_INVALID = 2
+# Spelled out rather than imported, so `skinlab --help` does not load SQLAlchemy; a unit test
+# checks it against skinlab.audit.AuditAction.
 ACTIONS = (
     "sku_issued",
     "model_promoted",
@@ -22,6 +24,11 @@ ACTIONS = (
     "key_created",
     "key_revoked",
     "user_erased",
+    "model_promotion_started",
+    "model_rollback_started",
+    "photos_exported",
+    "photo_key_rotated",
+    "retention_purged",
 )
 
 

@@ -15,12 +15,17 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SHIPPED_MODELS_DIR = PROJECT_ROOT / "models" / "artifacts"
 # Public on purpose: phone-derived user ids made outside production are not protected.
 DEVELOPMENT_PHONE_ID_SECRET = "skinlab-development-only-phone-id-secret"
+# Public too: photos kept in development are sealed, but not secret (sha256 of a fixed text).
+DEVELOPMENT_PHOTO_KEY = "8FE0M9p8dQquMXjGqa9SuCjf6i95gTiKNDvUP/4NIwQ="
 
 
 class Settings(BaseSettings):
     """Service configuration; every field can be set as ``SKINLAB_<NAME>``."""
 
-    model_config = SettingsConfigDict(env_prefix="SKINLAB_", env_file=".env", extra="ignore")
+    # Errors never echo their input: it holds the secrets (photo keys, session secret).
+    model_config = SettingsConfigDict(
+        env_prefix="SKINLAB_", env_file=".env", extra="ignore", hide_input_in_errors=True
+    )
 
     environment: Literal["development", "test", "production"] = "development"
     data_dir: Path = Field(
@@ -43,8 +48,26 @@ class Settings(BaseSettings):
     model_source: Literal["files", "registry"] = "files"
     model_poll_seconds: float = Field(default=30.0, ge=0)
 
-    # Personal data (PIPL): raw photos are not kept unless this is switched on.
+    # Personal data (PIPL): a raw photo is kept only when this is on and the person also
+    # consents to keeping it (consent_keep_photo), sealed with photo_key (AES-256-GCM, see
+    # skinlab/photo_crypto.py): 32 random bytes in base64, required outside development when
+    # keeping is on (development uses a fixed, public key). photo_old_keys only open photos
+    # sealed before a rotation (`skinlab photos rotate-key` re-seals them).
     store_raw_images: bool = False
+    photo_key: SecretStr | None = None
+    photo_old_keys: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
+    # The consent text version recorded with each consent when the request names none.
+    consent_text_version: str = Field(default="2026-11", min_length=1, max_length=32)
+    # Retention (skinlab/retention.py), in days: analyses are kept without limit when unset,
+    # kept photos 30 days (0: none is kept at all). The server purges every
+    # retention_purge_hours (0: only `skinlab retention purge` does).
+    retention_analyses_days: int | None = Field(default=None, ge=0)
+    retention_raw_photos_days: int = Field(default=30, ge=0)
+    retention_purge_hours: float = Field(default=24.0, ge=0)
+    # Where the audit chain's head is anchored outside the database (`skinlab audit anchor`,
+    # and the server every audit_anchor_hours); none when unset.
+    audit_anchor_file: Path | None = None
+    audit_anchor_hours: float = Field(default=1.0, ge=0)
 
     # Run ``alembic upgrade head`` when the API starts (``skinlab serve`` does it once instead).
     auto_migrate: bool = True
@@ -126,6 +149,18 @@ class Settings(BaseSettings):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
         return value
 
+    @field_validator("photo_key", "audit_anchor_file", "retention_analyses_days", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("photo_old_keys", mode="before")
+    @classmethod
+    def _split_old_keys(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [key.strip() for key in value.split(",") if key.strip()]
+        return value
+
     @field_validator("rate_limit")
     @classmethod
     def _check_rate_limit(cls, value: str) -> str:
@@ -149,6 +184,23 @@ class Settings(BaseSettings):
             self.session_secret = SecretStr(secrets.token_urlsafe(32))
         if self.phone_id_secret is None:
             self.phone_id_secret = SecretStr(DEVELOPMENT_PHONE_ID_SECRET)
+        return self
+
+    @model_validator(mode="after")
+    def _check_photo_keys(self) -> Settings:
+        from skinlab.photo_crypto import parse_key
+
+        if self.photo_key is None and self.environment == "development":
+            self.photo_key = SecretStr(DEVELOPMENT_PHOTO_KEY)
+        if self.photo_key is None and self.store_raw_images:
+            raise ValueError(
+                "SKINLAB_PHOTO_KEY must be set when SKINLAB_STORE_RAW_IMAGES=true (kept face "
+                "photos are encrypted at rest): 32 random bytes in base64; "
+                "保留原始照片（SKINLAB_STORE_RAW_IMAGES=true）时必须设置 SKINLAB_PHOTO_KEY"
+                "（32 字节随机数的 base64），用于加密保存的面部照片"
+            )
+        for secret in [*([self.photo_key] if self.photo_key else []), *self.photo_old_keys]:
+            parse_key(secret.get_secret_value())  # ValueError says how to make a good one
         return self
 
     @model_validator(mode="after")

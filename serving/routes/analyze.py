@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session
 
 from data.raw_photos import delete_raw_photos, save_raw_photo
 from data.records import (
+    CONSENT_VERSION_MAX_LENGTH,
+    PURPOSE_KEEP_RAW_PHOTO,
     PURPOSE_SKIN_ANALYSIS,
     USER_ID_MAX_LENGTH,
     USER_ID_RULE,
@@ -42,6 +44,7 @@ from serving.schemas import (
 )
 from skinlab.db import utcnow
 from skinlab.errors import InvalidImage
+from skinlab.photo_crypto import PhotoKeyring
 from skinlab.settings import Settings
 
 router = APIRouter(tags=["analyses"], dependencies=[Depends(require_area("analyses"))])
@@ -65,6 +68,19 @@ _MULTIPART_SCHEMA: dict[str, Any] = {
         "user_id": {"type": "string", "maxLength": USER_ID_MAX_LENGTH, "description": USER_ID_RULE},
         "overlays": {"type": "string", "enum": ["true", "false"], "default": "false"},
         "channel": {"type": "string", "enum": list(get_args(Channel)), "default": "api"},
+        "consent_keep_photo": {
+            "type": "string",
+            "enum": ["true", "false", "1", "0", "yes", "no"],
+            "default": "false",
+            "description": "The person also agrees to the photo being kept, encrypted, for the "
+            "retention period (kept only when the service allows it and with a user_id)",
+        },
+        "consent_version": {
+            "type": "string",
+            "maxLength": CONSENT_VERSION_MAX_LENGTH,
+            "pattern": r"^[A-Za-z0-9_.:-]+$",
+            "description": "Version of the consent text shown (default: the service's current)",
+        },
     },
 }
 _REQUEST_BODY: dict[str, Any] = {
@@ -146,12 +162,16 @@ def _analyze_and_record(
         versions=analyzer.versions(),
         result=analysis.model_dump(mode="json", exclude={"overlays"}),
     )
-    if settings.store_raw_images:
+    if options.user_id is not None and keeps_raw_photo(settings, options):
         record.raw_image_path = save_raw_photo(
-            settings.data_dir, rgb, user_id=options.user_id, analysis_id=record.id
+            settings.data_dir,
+            rgb,
+            user_id=options.user_id,
+            analysis_id=record.id,
+            keyring=PhotoKeyring.from_settings(settings),
         )
     try:
-        _store(session, record, options)
+        _store(session, record, options, settings.consent_text_version)
     except BaseException:
         if record.raw_image_path:
             delete_raw_photos(settings.data_dir, [record.raw_image_path])
@@ -161,19 +181,42 @@ def _analyze_and_record(
     )
 
 
-def _store(session: Session, record: AnalysisRecord, options: AnalyzeOptions) -> None:
-    """Commit the analysis, with the user and a consent record when there is a user id."""
+def keeps_raw_photo(settings: Settings, options: AnalyzeOptions) -> bool:
+    """Whether this photo is kept: the setting, a retention period, a user who consented.
+
+    Without a ``user_id`` no photo is kept: there would be no one to list it for, export it
+    to or erase it for.
+    """
+    return (
+        settings.store_raw_images
+        and settings.retention_raw_photos_days > 0
+        and options.consent_keep_photo
+        and options.user_id is not None
+    )
+
+
+def _store(
+    session: Session, record: AnalysisRecord, options: AnalyzeOptions, default_version: str
+) -> None:
+    """Commit the analysis, with the user and its consent records when there is a user id.
+
+    One consent for the analysis, and one more for keeping the photo when it was kept.
+    """
+    purposes = [PURPOSE_SKIN_ANALYSIS] + ([PURPOSE_KEEP_RAW_PHOTO] if record.raw_image_path else [])
     for attempt in (1, 2):
         try:
             if options.user_id is not None:
                 ensure_user(session, options.user_id)
-                session.add(
+                session.add_all(
                     ConsentRecord(
                         user_id=options.user_id,
-                        purpose=PURPOSE_SKIN_ANALYSIS,
+                        purpose=purpose,
                         granted_at=record.created_at,
                         source=options.channel,
+                        consent_version=options.consent_version or default_version,
+                        analysis_id=record.id,
                     )
+                    for purpose in purposes
                 )
             session.add(record)
             session.commit()

@@ -275,17 +275,6 @@ def test_raw_photos_are_not_kept_by_default(client: TestClient, photo: bytes) ->
         assert session.get(AnalysisRecord, body["analysis_id"]).raw_image_path is None
 
 
-def test_raw_photos_are_kept_when_enabled(api: Callable[..., TestClient], photo: bytes) -> None:
-    client = api(store_raw_images=True)
-    body = _upload(client, photo, consent="true", user_id="wx_1").json()
-    settings = client.app.state.settings  # type: ignore[attr-defined]
-    stored = settings.data_dir / "raw" / "wx_1" / f"{body['analysis_id']}.jpg"
-    with Image.open(stored) as image:
-        assert image.format == "JPEG"
-    anonymous = _upload(client, photo, consent="true").json()
-    assert (settings.data_dir / "raw" / "@anonymous" / f"{anonymous['analysis_id']}.jpg").exists()
-
-
 def test_logs_never_contain_the_photo_or_phone_numbers(
     client: TestClient, photo: bytes, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable
 from typing import Any
 
@@ -13,14 +14,23 @@ from data.records import AnalysisRecord, ConsentRecord, UserRecord
 
 # Photo colours whose mean brightness the fake analyzer turns into every concern's score.
 DARKER, MIDDLE, LIGHTER = (90, 60, 60), (150, 120, 100), (220, 200, 190)
+PHOTO_KEY = base64.b64encode(bytes(range(32))).decode()
 
 
 @pytest.fixture
 def analyse(png_factory: Callable[..., bytes]) -> Callable[..., dict[str, Any]]:
     """Upload a plain photo of ``color`` for ``user_id``; returns the response body."""
 
-    def send(client: TestClient, user_id: str | None, color: tuple[int, int, int] = MIDDLE) -> Any:
+    def send(
+        client: TestClient,
+        user_id: str | None,
+        color: tuple[int, int, int] = MIDDLE,
+        *,
+        keep_photo: bool = False,
+    ) -> Any:
         fields = {"consent": "true", **({"user_id": user_id} if user_id else {})}
+        if keep_photo:
+            fields["consent_keep_photo"] = "true"
         response = client.post(
             "/analyze", data=fields, files={"image": ("p.png", png_factory(color), "image/png")}
         )
@@ -102,9 +112,12 @@ def test_invalid_user_ids_are_422(client: TestClient, user_id: str) -> None:
 def test_erasure_removes_every_row_and_file(
     api: Callable[..., TestClient], analyse: Callable[..., Any]
 ) -> None:
-    client = api(store_raw_images=True)
+    client = api(store_raw_images=True, photo_key=PHOTO_KEY)
     kept = analyse(client, "wx_keep")
-    erased = [analyse(client, "wx_1", DARKER), analyse(client, "wx_1", LIGHTER)]
+    erased = [
+        analyse(client, "wx_1", DARKER, keep_photo=True),
+        analyse(client, "wx_1", LIGHTER, keep_photo=True),
+    ]
     raw_dir = client.app.state.settings.data_dir / "raw"  # type: ignore[attr-defined]
     assert len(list((raw_dir / "wx_1").iterdir())) == 2
 
@@ -112,7 +125,7 @@ def test_erasure_removes_every_row_and_file(
     assert response.status_code == 200
     assert response.json() == {
         "users": 1,
-        "consents": 2,
+        "consents": 4,  # the analysis and keeping the photo, twice
         "analyses": 2,
         "raw_images": 2,
         "card_contacts": 0,
@@ -130,8 +143,8 @@ def test_erasure_removes_every_row_and_file(
 def test_deleting_one_analysis_keeps_the_rest(
     api: Callable[..., TestClient], analyse: Callable[..., Any]
 ) -> None:
-    client = api(store_raw_images=True)
-    gone, kept = analyse(client, "wx_1"), analyse(client, "wx_1")
+    client = api(store_raw_images=True, photo_key=PHOTO_KEY)
+    gone, kept = analyse(client, "wx_1", keep_photo=True), analyse(client, "wx_1")
     response = client.delete(f"/analyses/{gone['analysis_id']}")
     assert response.json() == {"users": 0, "consents": 0, "analyses": 1, "raw_images": 1}
     missing = client.get(f"/analyses/{gone['analysis_id']}")
