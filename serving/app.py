@@ -21,6 +21,7 @@ from serving.auth import API_KEY_HEADER
 from serving.ba import mount_ba_page
 from serving.body_limit import BodyLimitMiddleware
 from serving.errors import install_error_handlers
+from serving.housekeeping import housekeeping_jobs
 from serving.logging import REQUEST_ID_HEADER, RequestContextMiddleware, configure_logging
 from serving.metrics import install_metrics
 from serving.model_watch import ModelWatch
@@ -66,10 +67,15 @@ def create_app(
         if settings.auto_migrate:
             await anyio.to_thread.run_sync(partial(upgrade_database, settings, engine=engine))
         watch.start()
+        jobs = housekeeping_jobs(settings, app.state.sessionmaker)  # retention, audit anchor
+        for job in jobs:
+            job.start()
         try:
             yield
         finally:
             watch.stop()
+            for job in jobs:
+                job.stop()
             engine.dispose()
 
     app = FastAPI(

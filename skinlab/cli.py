@@ -27,6 +27,7 @@ from skinlab.cli_propensity import (
     train_propensity_command,
 )
 from skinlab.cli_rank import bench_rank_command, rank_command
+from skinlab.cli_retention import retention_app
 from skinlab.cli_stores import stores_app
 from skinlab.settings import Settings, get_settings
 
@@ -53,6 +54,7 @@ app.add_typer(stores_app, name="stores")
 app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
 app.add_typer(photos_app, name="photos")
+app.add_typer(retention_app, name="retention")
 app.add_typer(score_app, name="score")
 app.add_typer(drift_app, name="drift")
 app.command("formulate")(formulate_command)
