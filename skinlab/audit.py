@@ -225,6 +225,34 @@ def verify_chain(session: Session) -> ChainReport:
     return ChainReport(rows)
 
 
+# Each "started" row is finished by the row of the other action with the same subject.
+_COMPLETIONS = {
+    AuditAction.MODEL_PROMOTION_STARTED: AuditAction.MODEL_PROMOTED,
+    AuditAction.MODEL_ROLLBACK_STARTED: AuditAction.MODEL_ROLLED_BACK,
+}
+
+
+def unfinished_model_changes(session: Session) -> list[AuditEvent]:
+    """``model_*_started`` rows that no later completion row of the same subject follows.
+
+    The registry writes the started row before it moves the ``champion`` alias and the
+    completion after, so one of these means the command stopped in between: the alias may or
+    may not have moved (``skinlab models history`` tells), but the attempt is on record.
+    """
+    actions = [str(a) for pair in _COMPLETIONS.items() for a in pair]
+    events = session.scalars(
+        select(AuditEvent).where(AuditEvent.action.in_(actions)).order_by(AuditEvent.id)
+    )
+    open_rows: dict[tuple[str, str | None], AuditEvent] = {}
+    for event in events:
+        for started, done in _COMPLETIONS.items():
+            if event.action == started:
+                open_rows[(str(done), event.subject)] = event
+            elif event.action == done:
+                open_rows.pop((str(done), event.subject), None)
+    return sorted(open_rows.values(), key=lambda event: event.id)
+
+
 def cli_actor() -> str:
     """The actor of a command run by hand: ``cli:<login name>``."""
     import getpass

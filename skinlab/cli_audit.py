@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -76,13 +77,67 @@ def audit_list(
 
 
 @audit_app.command("verify")
-def audit_verify() -> None:
-    """Recompute the hash chain; exit 1 naming the first row that does not match."""
-    from skinlab.audit import audit_session, verify_chain
+def audit_verify(
+    anchor: Annotated[
+        Path | None,
+        typer.Option(help="Also fail unless the chain still reaches this anchored head"),
+    ] = None,
+) -> None:
+    """Recompute the hash chain; exit 1 naming the first row that does not match, or when the
+    chain no longer reaches --anchor (its newest rows were deleted)."""
+    from skinlab.audit import audit_session, unfinished_model_changes, verify_chain
+    from skinlab.audit_anchor import check_anchor, read_anchor
+    from skinlab.errors import SkinlabError
 
     with audit_session(get_settings()) as session:
         report = verify_chain(session)
-    if not report.ok:
-        typer.echo(f"audit chain BROKEN at row {report.broken_at}: {report.problem}", err=True)
-        raise typer.Exit(EXIT_BROKEN)
-    typer.echo(f"audit chain intact: {report.rows} events")
+        if not report.ok:
+            typer.echo(f"audit chain BROKEN at row {report.broken_at}: {report.problem}", err=True)
+            raise typer.Exit(EXIT_BROKEN)
+        try:
+            if anchor is not None:
+                check_anchor(session, read_anchor(anchor))
+        except SkinlabError as exc:
+            typer.echo(f"audit chain {exc.code}: {exc.message} / {exc.message_zh}", err=True)
+            raise typer.Exit(EXIT_BROKEN) from exc
+        unfinished = unfinished_model_changes(session)
+    for event in unfinished:
+        typer.echo(
+            f"warning: row {event.id} ({event.action} {event.subject}, {event.at.isoformat()}) "
+            "has no completion row: the command stopped between writing it and finishing; "
+            "check the registry's champion (skinlab models history) / 模型变更未完成记录",
+            err=True,
+        )
+    reached = f", reaches the anchor at row {read_anchor(anchor).id}" if anchor else ""
+    typer.echo(f"audit chain intact: {report.rows} events{reached}")
+
+
+@audit_app.command("anchor")
+def audit_anchor(
+    file: Annotated[
+        Path | None,
+        typer.Option(help="Where to write the head (default SKINLAB_AUDIT_ANCHOR_FILE)"),
+    ] = None,
+) -> None:
+    """Save the chain's head (row id and hash) to a file outside the database; exit 1, leaving
+    the file as it is, if the file holds an anchor the chain no longer reaches."""
+    from skinlab.audit import audit_session
+    from skinlab.audit_anchor import write_anchor
+    from skinlab.db import utcnow
+    from skinlab.errors import SkinlabError
+
+    settings = get_settings()
+    target = file or settings.audit_anchor_file
+    if target is None:
+        typer.echo("error: give --file or set SKINLAB_AUDIT_ANCHOR_FILE", err=True)
+        raise typer.Exit(EXIT_INVALID)
+    with audit_session(settings) as session:
+        try:
+            head = write_anchor(session, target, now=utcnow())
+        except SkinlabError as exc:
+            typer.echo(f"audit chain {exc.code}: {exc.message} / {exc.message_zh}", err=True)
+            raise typer.Exit(EXIT_BROKEN) from exc
+    if head is None:
+        typer.echo("the audit trail is empty: nothing to anchor")
+        return
+    typer.echo(f"anchored row {head.id} ({head.row_hash[:16]}...) in {target}")

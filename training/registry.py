@@ -264,6 +264,9 @@ def promote(
     }
     model = store.registered(client, kind.name)
     stack = store.champion_stack(model) if model is not None else []
+    details = {k: event[k] for k in ("version", "previous", "forced", "reason", "frozen_set")}
+    # Audited before the alias moves, so a crash in between cannot leave a silent promotion.
+    _audit(settings, AuditAction.MODEL_PROMOTION_STARTED, kind, candidate, actor, details)
     store.set_champion(client, kind.name, candidate, [*stack, candidate])
     if store.alias(client, kind.name, CHALLENGER) == candidate:
         client.delete_registered_model_alias(kind.name, CHALLENGER)
@@ -271,7 +274,6 @@ def promote(
         client.set_model_version_tag(kind.name, str(candidate), f"promoted_{key}", str(event[key]))
     client.set_model_version_tag(kind.name, str(candidate), "promoted_at", store.now())
     store.record(client, kind.name, event)
-    details = {k: event[k] for k in ("version", "previous", "forced", "reason", "frozen_set")}
     _audit(settings, AuditAction.MODEL_PROMOTED, kind, candidate, actor, details)
     return {**event, "comparison": comparison}
 
@@ -295,12 +297,13 @@ def rollback(settings: Settings, model_type: str, *, actor: str = "unknown") -> 
             f"{current}); promote the version you want with --version instead.",
             message_zh=f"{kind.name} 的冠军在 skinlab 之外被改动；请用 --version 指定版本。",
         )
+    details = {"version": previous, "previous": current}
+    _audit(settings, AuditAction.MODEL_ROLLBACK_STARTED, kind, previous, actor, details)
     store.set_champion(client, kind.name, previous, stack[:-1])
     client.set_model_version_tag(kind.name, str(current), "rolled_back_at", store.now())
     client.set_model_version_tag(kind.name, str(current), "rolled_back_by", actor)
     event = {"action": "rolled_back", "version": previous, "previous": current, "actor": actor}
     store.record(client, kind.name, event)
-    details = {"version": previous, "previous": current}
     _audit(settings, AuditAction.MODEL_ROLLED_BACK, kind, previous, actor, details)
     return event
 
@@ -315,8 +318,9 @@ def _audit(
 ) -> None:
     """Append a champion change to the service's audit trail (``skinlab audit list``).
 
-    Written after the registry changed, as a record of what happened: the registry keeps its
-    own event tags too, so a failed write here loses no history of the move itself.
+    A ``*_started`` row is written before the alias moves and the completion row after; a
+    started row without its completion (``skinlab audit verify`` lists them) marks a command
+    that stopped in between. The registry keeps its own event tags too.
     """
     with audit_session(settings) as session:
         record_audit(

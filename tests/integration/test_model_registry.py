@@ -119,16 +119,31 @@ def test_a_challenger_that_matches_the_champion_is_promoted_without_force(
         registry.rollback(settings, "propensity")
 
 
-def test_promotions_and_rollbacks_go_to_the_audit_trail(settings: Settings) -> None:
-    from skinlab.audit import audit_session, list_events, verify_chain
+def test_promotions_and_rollbacks_go_to_the_audit_trail(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from skinlab.audit import audit_session, list_events, unfinished_model_changes, verify_chain
 
     registry.register_run(settings, "propensity", _log(settings, SHIPPED))
     registry.register_run(settings, "propensity", _log(settings, SHIPPED))
     registry.promote(settings, "propensity", actor="ds1", reason="same model, fresher run")
     registry.rollback(settings, "propensity", actor="ds2")
     with audit_session(settings) as session:
-        promoted, rolled_back = list_events(session)
+        started, promoted, rollback_started, rolled_back = list_events(session)
         assert verify_chain(session).ok
+        assert unfinished_model_changes(session) == []
+    assert (started.action, started.subject) == ("model_promotion_started", promoted.subject)
+    assert (rollback_started.action, rollback_started.subject) == (
+        "model_rollback_started",
+        rolled_back.subject,
+    )
+    # a crash while the alias moves: the attempt is on record, without its completion
+    monkeypatch.setattr(registry.store, "set_champion", _crash)
+    with pytest.raises(RuntimeError, match="killed"):
+        registry.promote(settings, "propensity", 2, actor="ds3", reason="again")
+    with audit_session(settings) as session:
+        (unfinished,) = unfinished_model_changes(session)
+    assert (unfinished.action, unfinished.actor) == ("model_promotion_started", "ds3")
     assert (promoted.action, promoted.actor) == ("model_promoted", "ds1")
     assert promoted.subject == "skinlab-propensity@2"
     assert promoted.details["previous"] == 1 and promoted.details["forced"] is False
@@ -137,6 +152,10 @@ def test_promotions_and_rollbacks_go_to_the_audit_trail(settings: Settings) -> N
     assert (rolled_back.action, rolled_back.actor) == ("model_rolled_back", "ds2")
     assert rolled_back.subject == "skinlab-propensity@1"
     assert rolled_back.details == {"model": "skinlab-propensity", "version": 1, "previous": 2}
+
+
+def _crash(*_args: Any, **_kwargs: Any) -> None:
+    raise RuntimeError("killed between the audit row and the alias")
 
 
 @pytest.mark.slow  # renders and measures 48 painted faces (about 15 s on a busy core)
