@@ -190,7 +190,7 @@ def select_candidates(
     kinds = index.module_phase[rows] * 2 + (index.module_ph[rows, 1] < ACIDIC_BELOW)
     for k, weight in enumerate(request.weights):
         if weight > 0:
-            gain = weight * index.module_benefits[rows, k] - _penalty(index, rows)
+            gain = weight * index.module_benefits[rows, k] - penalty(index, rows)
             for kind in np.unique(kinds):
                 best_families(gain, among=kinds == kind)
     # Greedy partial formulas: once the strongest modules meet most of a need, the best companion
@@ -205,7 +205,7 @@ def select_candidates(
             if not fits.any():
                 break
             gain = np.minimum(index.module_benefits[rows], path.residual()) @ request.weights
-            gain = np.where(fits, gain - _penalty(index, rows), -np.inf)
+            gain = np.where(fits, gain - penalty(index, rows), -np.inf)
             best_families(gain, among=fits)
             path.add(int(rows[int(np.argmax(gain))]))
         paths.append(path.score())
@@ -252,7 +252,7 @@ class _Path:
         index = self.index
         rows = np.array(self.rows, dtype=np.int64)
         value = float(np.minimum(self.met, 1.0) @ self.request.weights)
-        return value - float(_penalty(index, rows).sum()), tuple(self.rows)
+        return value - float(penalty(index, rows).sum()), tuple(self.rows)
 
     def residual(self) -> NDArray[np.float64]:
         return np.maximum(1.0 - self.met, 0.0)
@@ -280,10 +280,11 @@ def module_values(index: CatalogIndex, request: Request) -> NDArray[np.float64]:
     """Each module's stand-alone value for this request: weighted benefits less penalties."""
     rows = np.arange(len(index.module_ids))
     gains = np.minimum(index.module_benefits, 1.0) @ request.weights
-    return np.asarray(gains - _penalty(index, rows), dtype=np.float64)
+    return np.asarray(gains - penalty(index, rows), dtype=np.float64)
 
 
-def _penalty(index: CatalogIndex, rows: NDArray[np.int64]) -> NDArray[np.float64]:
+def penalty(index: CatalogIndex, rows: NDArray[np.int64]) -> NDArray[np.float64]:
+    """Objective cost of each module: irritation and materials penalties (``scoring``)."""
     return np.asarray(
         IRRITATION_PENALTY * index.module_irritation[rows]
         + COST_PENALTY * index.module_cost[rows] / 1000,

@@ -405,6 +405,11 @@ def _highs(
     highs.setOptionValue("mip_allow_restart", False)
     highs.setOptionValue("mip_heuristic_run_rens", False)
     highs.setOptionValue("mip_heuristic_run_rins", False)
+    # Likewise feasibility jump and the root reduced-cost heuristic (measured on 40 requests,
+    # interleaved in one run: p50 59 -> 42 ms, p90 183 -> 120 ms, same objectives to 1e-12):
+    # the warm start from ``formulations.start`` is a better incumbent than they find.
+    highs.setOptionValue("mip_heuristic_run_feasibility_jump", False)
+    highs.setOptionValue("mip_heuristic_run_root_reduced_cost", False)
     highs.setOptionValue("random_seed", 0)
     highs.setOptionValue("mip_rel_gap", 1e-7)
     highs.setOptionValue("mip_abs_gap", 1e-9)
