@@ -80,12 +80,16 @@ def check_anchor(session: Session, anchor: Anchor) -> None:
     """
     event = session.get(AuditEvent, anchor.id)
     if event is None:
-        last = session.scalar(select(AuditEvent.id).order_by(AuditEvent.id.desc()).limit(1))
+        last = session.scalar(select(AuditEvent.id).order_by(AuditEvent.id.desc()).limit(1)) or 0
+        if last < anchor.id:
+            message = f"The audit trail ends at row {last}, before the anchored row {anchor.id}"
+            message_zh = f"审计记录止于第 {last} 行，早于锚定的第 {anchor.id} 行"
+        else:  # PostgreSQL does not reuse ids: rows were cut and others written after
+            message = f"The anchored audit row {anchor.id} is gone (the trail ends at row {last})"
+            message_zh = f"锚定的第 {anchor.id} 行审计记录已不存在（记录止于第 {last} 行）"
         raise AnchorMismatch(
-            f"The audit trail ends at row {last or 0}, before the anchored row {anchor.id} "
-            f"(anchored {anchor.anchored_at}): its newest rows were deleted.",
-            message_zh=f"审计记录止于第 {last or 0} 行，早于锚定的第 {anchor.id} 行："
-            "最新的记录被删除。",
+            f"{message} (anchored {anchor.anchored_at}): its newest rows were deleted.",
+            message_zh=f"{message_zh}：最新的记录被删除。",
             details={"anchored_id": anchor.id, "last_id": last},
         )
     if event.row_hash != anchor.row_hash:
