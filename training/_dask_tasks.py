@@ -8,7 +8,6 @@ combine what the partitions sent back.
 from __future__ import annotations
 
 import json
-import re
 import shutil
 from dataclasses import dataclass
 from datetime import datetime
@@ -133,29 +132,6 @@ def rows_of(snapshots: Snapshots, users: pd.Index) -> pd.DataFrame:
     """The held-out features of ``users`` found in this partition."""
     features = snapshots[1].features
     return features[features.index.isin(users)]
-
-
-def float32_thresholds(model: lgb.LGBMClassifier) -> lgb.LGBMClassifier:
-    """The model with every split threshold rounded down to a float32 number, in place.
-
-    The model only ever sees float32 features, and no float32 lies between a threshold and its
-    rounding down, so every decision is unchanged; ONNX compares float32 thresholds, so its
-    probabilities now equal LightGBM's. Needed here because Dask-trained models put thresholds
-    half a float32 step below feature values (skin-test scores such as 22.7): ONNX rounded them
-    up onto the value and sent 0.1-0.4% of held-out users the other way (up to 0.04 apart).
-    """
-
-    def round_down(line: re.Match[str]) -> str:
-        values = np.array(line.group(1).split(), dtype=np.float64)
-        down = values.astype(np.float32)
-        down = np.where(down > values, np.nextafter(down, np.float32(-np.inf)), down)
-        return "threshold=" + " ".join(repr(float(v)) for v in down)
-
-    text = model.booster_.model_to_string()
-    text = re.sub(r"^tree_sizes=.*\n", "", text, flags=re.M)  # byte offsets of the old text
-    text = re.sub(r"^threshold=(.*)$", round_down, text, flags=re.M)
-    model._Booster = lgb.Booster(model_str=text)  # how lightgbm.dask's to_local() sets it too
-    return model
 
 
 def train_draw(snapshots: Snapshots, rows: int, seed: int) -> pd.DataFrame:

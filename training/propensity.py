@@ -24,6 +24,7 @@ from models.propensity_baselines import BGNBD, RFMScore, rfm_matrix
 from models.propensity_calibration import Calibrator
 from models.propensity_reasons import top_reasons
 from skinlab.errors import InvalidInput
+from training.onnx_parity import float32_splits
 from training.propensity_config import PropensityConfig
 from training.propensity_data import Snapshot
 from training.propensity_metrics import lift_curve, probability_metrics, ranking_metrics
@@ -92,7 +93,8 @@ def fit_propensity(
     model = lgb.LGBMClassifier(
         **config.lightgbm.model_dump(), random_state=config.seed, n_jobs=n_jobs, verbose=-1
     )
-    model.fit(matrix[~held], train.labels[~held])
+    # float32 thresholds: the same predictions, and the ONNX export's (training.onnx_parity)
+    float32_splits(model.fit(matrix[~held], train.labels[~held]))
     raw_held = np.asarray(model.predict_proba(matrix[held]), dtype=np.float64)[:, 1]
     calibrator = Calibrator(config.calibration).fit(raw_held, train.labels[held])
     logistic = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))

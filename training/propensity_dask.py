@@ -46,6 +46,7 @@ from models.propensity_calibration import Calibrator
 from training import _dask_tasks as tasks
 from training._dask_partitions import partition_events
 from training.drift_propensity import propensity_reference
+from training.onnx_parity import float32_splits
 from training.propensity import FittedPropensity, NotEnoughLabels, TrainingRun
 from training.propensity_config import PropensityConfig
 from training.propensity_data import Snapshot
@@ -157,7 +158,7 @@ def train_propensity_dask(
         # lightgbm.dask passes the estimator's n_jobs (None unless set) to its trainer and warns
         # that it ignores it, on every fit: threads are the Dask workers' own
         warnings.filterwarnings("ignore", "Parameter n_jobs will be ignored", UserWarning)
-        model = tasks.float32_thresholds(dask_model.fit(x, y).to_local())
+        model = float32_splits(dask_model.fit(x, y).to_local())
     fit_s = time.perf_counter() - started - features_s
     shared_model = client.scatter(model, broadcast=True)
     local = client.gather(
