@@ -80,7 +80,10 @@ def audit_list(
 def audit_verify(
     anchor: Annotated[
         Path | None,
-        typer.Option(help="Also fail unless the chain still reaches this anchored head"),
+        typer.Option(
+            help="Also fail unless the chain still reaches this anchored head "
+            "(default: SKINLAB_AUDIT_ANCHOR_FILE when that file exists)"
+        ),
     ] = None,
 ) -> None:
     """Recompute the hash chain; exit 1 naming the first row that does not match, or when the
@@ -89,7 +92,10 @@ def audit_verify(
     from skinlab.audit_anchor import check_anchor, read_anchor
     from skinlab.errors import SkinlabError
 
-    with audit_session(get_settings()) as session:
+    settings = get_settings()
+    if anchor is None and settings.audit_anchor_file and settings.audit_anchor_file.exists():
+        anchor = settings.audit_anchor_file
+    with audit_session(settings) as session:
         report = verify_chain(session)
         if not report.ok:
             typer.echo(f"audit chain BROKEN at row {report.broken_at}: {report.problem}", err=True)
@@ -108,7 +114,7 @@ def audit_verify(
             "check the registry's champion (skinlab models history) / 模型变更未完成记录",
             err=True,
         )
-    reached = f", reaches the anchor at row {read_anchor(anchor).id}" if anchor else ""
+    reached = f", reaches the anchor at row {read_anchor(anchor).id} ({anchor})" if anchor else ""
     typer.echo(f"audit chain intact: {report.rows} events{reached}")
 
 

@@ -112,6 +112,24 @@ def test_anchor_and_verify_commands(cli_env: Path, tmp_path: Path) -> None:
     assert missing.exit_code == 1 and "AUDIT_ANCHOR_UNREADABLE" in missing.stderr
 
 
+def test_verify_uses_the_configured_anchor(
+    cli_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    anchor_file = tmp_path / "audit-head.json"
+    monkeypatch.setenv("SKINLAB_AUDIT_ANCHOR_FILE", str(anchor_file))
+    get_settings.cache_clear()
+    assert runner.invoke(app, ["audit", "verify"]).exit_code == 0  # no anchor written yet
+    with audit_session(get_settings()) as session:
+        record_audit(session, AuditAction.KEY_CREATED, actor="cli:a", subject="k1")
+        session.commit()
+    assert runner.invoke(app, ["audit", "anchor"]).exit_code == 0
+    assert "reaches the anchor at row 1" in runner.invoke(app, ["audit", "verify"]).stdout
+    engine = make_engine(get_settings().database_url)
+    _delete_from(engine, 1)
+    engine.dispose()
+    assert runner.invoke(app, ["audit", "verify"]).exit_code == 1
+
+
 def test_a_started_model_change_without_its_completion_is_reported(engine: Engine) -> None:
     with make_sessionmaker(engine)() as session:
         for action, subject in (
