@@ -6,6 +6,8 @@ irritation budget). A deletion filter finds an irreducible conflicting set of gr
 any one of them makes the rest feasible (the catalog's rules - regulation, pH, preservation,
 compatibility - always stay). For each group in that set that a person may change, we solve with
 it lifted; for the price cap and the irritation budget we also find the smallest value that works.
+Every one of these questions is a change of bounds on one model built once over the full
+catalog (``formulations.elastic``), not a model of its own.
 """
 
 from __future__ import annotations
@@ -13,11 +15,11 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Literal
 
 from formulations.catalog import Catalog
+from formulations.elastic import ElasticModel
 from formulations.needs import FormulationNeeds
-from formulations.problem import FormulationPolicy, resolve_request, select_candidates
+from formulations.problem import FormulationPolicy
 from formulations.schema import PRODUCT_TYPE_NAMES
 from skinlab.errors import InfeasibleFormula
 
@@ -38,20 +40,24 @@ class _Group:
 
 def diagnose_infeasible(
     catalog: Catalog, needs: FormulationNeeds, policy: FormulationPolicy
-) -> InfeasibleFormula:
-    """The 422 error for an infeasible request, with conflicts and relaxations in ``details``."""
+) -> InfeasibleFormula | None:
+    """The 422 error for an infeasible request, with conflicts and relaxations in ``details``;
+    ``None`` when the full catalog does hold a formula (pruning had dropped every one)."""
     groups = _groups(catalog, needs, policy)
+    widest = (needs, policy)
+    for group in groups:
+        widest = group.relax(*widest)
+    model = ElasticModel(catalog, needs, policy, widest)
+    if model.least([]) is not None:
+        return None
     conflict = list(groups)
     for group in list(conflict):
         trial = [g for g in conflict if g is not group]
-        if not _feasible(catalog, needs, policy, [g for g in groups if g not in trial]):
+        if model.least([g.key for g in groups if g not in trial]) is None:
             conflict = trial
     relaxations = []
     for group in conflict:
-        if not group.changeable:
-            continue
-        lifted_needs, lifted_policy = group.relax(needs, policy)
-        if not _feasible_needs(catalog, lifted_needs, lifted_policy):
+        if not group.changeable or model.least([group.key]) is None:
             continue
         relaxation: dict[str, str | float] = {
             "constraint": group.key,
@@ -59,7 +65,7 @@ def diagnose_infeasible(
             "zh": f"放宽：{group.zh}",
         }
         if group.kind == "price_cap":
-            least = _least(catalog, lifted_needs, lifted_policy, "cost")
+            least = model.least([group.key], "cost")
             if least is not None:
                 # Rounded up, so the cap named is never one that would still be refused.
                 price = math.ceil(least * policy.price_markup * needs.bottle_ml / 1000 * 100) / 100
@@ -68,8 +74,7 @@ def diagnose_infeasible(
                 relaxation["value"] = price
         relaxations.append(relaxation)
     if any(g.kind == "irritation" for g in conflict):
-        lifted = replace(policy, irritation_budget=1e9, irritation_budget_sensitive=1e9)
-        least = _least(catalog, needs, lifted, "irritation")
+        least = model.least(["irritation_budget"], "irritation")
         if least is not None:
             conflict_note = f"needs at least {least:.2f} irritation points"
             conflict = [
@@ -234,32 +239,3 @@ def _drop_exclusion(name: str) -> _Relax:
 
 def _drop_avoid(name: str) -> _Relax:
     return lambda n, p: (n.model_copy(update={"avoid": [a for a in n.avoid if a != name]}), p)
-
-
-def _feasible(
-    catalog: Catalog, needs: FormulationNeeds, policy: FormulationPolicy, lifted: list[_Group]
-) -> bool:
-    for group in lifted:
-        needs, policy = group.relax(needs, policy)
-    return _feasible_needs(catalog, needs, policy)
-
-
-def _feasible_needs(catalog: Catalog, needs: FormulationNeeds, policy: FormulationPolicy) -> bool:
-    return _least(catalog, needs, policy, "nothing") is not None
-
-
-def _least(
-    catalog: Catalog,
-    needs: FormulationNeeds,
-    policy: FormulationPolicy,
-    minimise: Literal["irritation", "cost", "nothing"],
-) -> float | None:
-    """Least cost or irritation reachable (``None``: infeasible); "nothing": 0.0 if feasible."""
-    from formulations.engine import solve
-
-    request = resolve_request(catalog, needs, policy)
-    candidates = select_candidates(catalog, request, policy, prune=False)
-    solution = solve(catalog, request, candidates, policy, minimise=minimise)
-    if solution.status == "infeasible":
-        return None
-    return 0.0 if minimise == "nothing" else -solution.objective

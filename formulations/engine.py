@@ -99,10 +99,15 @@ def formulate(
     solution = solve(catalog, request, candidates, policy)
     if solution.status == "infeasible":
         # Pruning may have dropped the only modules that fit: only the full catalog can say no.
+        error = diagnose_infeasible(catalog, needs, policy)
+        if error is not None:
+            raise error
         candidates = select_candidates(catalog, request, policy, prune=False)
         solution = solve(catalog, request, candidates, policy)
     if solution.status == "infeasible":
-        raise diagnose_infeasible(catalog, needs, policy)
+        # The diagnosis found a formula that the full solve did not (never seen): a bug.
+        message = "the full-catalog solve found no formula where the diagnosis found one"
+        raise FormulaCheckFailed(details={"violations": [{"rule": "solver", "message": message}]})
     base = catalog.bases[index.base_ids[solution.base_row]]
     modules = [catalog.modules[index.module_ids[r]] for r in solution.module_rows]
     ph, window = target_ph(base, modules, catalog)

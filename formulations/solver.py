@@ -1,16 +1,7 @@
-"""The formulation MILP, solved by HiGHS.
-
-Variables: ``y_b`` (choose base b), ``w_b`` (its % of the product, 0 unless chosen), ``x_m``
-(choose module m, at its fixed inclusion), ``z_k`` (how much of benefit k is met, capped at 1)
-and ``q_t`` (choose pH level t, see ``_ph_rows``). Because exactly one ``y_b`` is 1, every
-concentration is linear: ``sum_b C_bj w_b / 100 + sum_m A_mj x_m``. The objective is
-``scoring.formula_value``; every rule of ``checker.check_formula`` is a constraint here.
-"""
+"""Solve the formulation MILP (``formulations.model``) with HiGHS and read its answer."""
 
 from __future__ import annotations
 
-import os
-import sys
 import time
 from dataclasses import dataclass
 from importlib import metadata
@@ -19,15 +10,13 @@ from typing import Literal
 import highspy
 import numpy as np
 from numpy.typing import NDArray
-from scipy import sparse
 
-from formulations.index import PHASES, CatalogIndex
+from formulations.index import CatalogIndex
+from formulations.model import Formulation, formulation, ph_levels, to_highs
 from formulations.problem import Candidates, Request
-from formulations.scoring import COST_PENALTY, IRRITATION_PENALTY, SKIN_TYPE_BONUS
 
 SOLVER_NAME = "HiGHS"
 SOLVER_VERSION = metadata.version("highspy")
-BIG_PCT = 100.0
 Status = Literal["optimal", "feasible", "infeasible"]
 
 
@@ -42,27 +31,6 @@ class Solution:
     mip_gap: float = float("nan")
     solve_seconds: float = 0.0
     build_seconds: float = 0.0
-
-
-@dataclass
-class _Rows:
-    """Constraint rows collected as triplets, then handed to HiGHS in one sparse matrix."""
-
-    rows: list[int]
-    cols: list[int]
-    vals: list[float]
-    lower: list[float]
-    upper: list[float]
-
-    def add(self, coefficients: dict[int, float], lower: float, upper: float) -> None:
-        row = len(self.lower)
-        for col, val in coefficients.items():
-            if val != 0:
-                self.rows.append(row)
-                self.cols.append(col)
-                self.vals.append(float(val))
-        self.lower.append(lower)
-        self.upper.append(upper)
 
 
 def solve_formula(
@@ -98,86 +66,22 @@ def solve_formula(
         or any feasible one ("nothing": a feasibility check, much faster than optimising).
     """
     started = time.perf_counter()
-    bases, modules = candidates.bases, candidates.modules
-    nb, nm = len(bases), len(modules)
-    if nb == 0:
+    if len(candidates.bases) == 0:
         return Solution("infeasible")
-    benefit_cols = [k for k, w in enumerate(request.weights) if w > 0]
-    y0, w0, x0 = 0, nb, 2 * nb
-    z0 = x0 + nm
-    q0 = z0 + len(benefit_cols)
-    n_cols = q0 + len(ph_levels(index, bases, modules))
-    C = index.base_composition[bases]  # (nb, n_ing), % of base
-    A = index.module_composition[modules]  # (nm, n_ing), % of product
-    rows = _Rows([], [], [], [], [])
-    rows.add({y0 + b: 1 for b in range(nb)}, 1, 1)
-    rows.add(
-        {**{w0 + b: 1 for b in range(nb)}, **_on(x0, index.module_inclusion[modules])}, 100, 100
+    model = formulation(
+        index,
+        request,
+        candidates,
+        suits_skin=suits_skin,
+        force_modules=force_modules,
+        minimise=minimise,
     )
-    for b in range(nb):
-        rows.add({w0 + b: 1, y0 + b: -BIG_PCT}, -np.inf, 0)
-        rows.add({w0 + b: 1, y0 + b: -(100 - index.base_capacity_total[bases[b]])}, 0, np.inf)
-    rows.add({x0 + m: 1 for m in range(nm)}, -np.inf, request.max_modules)
-    # Each active comes from one module: no stacking two niacinamide modules (a brand rule that
-    # also gives the solver strong clique constraints).
-    actives = index.module_actives[modules]
-    for j in np.flatnonzero(actives.sum(axis=0) > 1):
-        rows.add(_on(x0, actives[:, j].astype(float)), -np.inf, 1)
-    for m in force_modules:
-        rows.add({x0 + int(np.flatnonzero(modules == m)[0]): 1}, 1, 1)
-    _capacity_rows(rows, index, bases, modules, x0, y0)
-    _ingredient_rows(rows, index, request, bases, modules, (x0, y0, w0))
-    _ph_rows(rows, index, bases, modules, (x0, y0, q0))
-    _incompatibility_rows(rows, index, bases, modules, x0, y0)
-    irritation = {
-        **_on(x0, index.module_irritation[modules]),
-        **_on(w0, index.base_irritation[bases] / 100),
-    }
-    rows.add(irritation, -np.inf, request.irritation_budget)
-    preserve_base = C @ np.where(np.isfinite(index.preservative_mec), 1 / index.preservative_mec, 0)
-    preserve_module = A @ np.where(
-        np.isfinite(index.preservative_mec), 1 / index.preservative_mec, 0
-    )
-    rows.add({**_on(w0, preserve_base / 100), **_on(x0, preserve_module)}, 1, np.inf)
-    cost = {**_on(w0, index.base_cost[bases] / 100), **_on(x0, index.module_cost[modules])}
-    if request.cost_cap_per_kg is not None:
-        rows.add(cost, -np.inf, request.cost_cap_per_kg)
-    for i, k in enumerate(benefit_cols):
-        met = {
-            **_on(x0, -index.module_benefits[modules, k]),
-            **_on(y0, -index.base_benefits[bases, k]),
-        }
-        rows.add({z0 + i: 1, **met}, -np.inf, 0)
-    objective = np.zeros(n_cols)
-    objective[y0 : y0 + nb] = SKIN_TYPE_BONUS * suits_skin
-    objective[w0 : w0 + nb] = (
-        -IRRITATION_PENALTY * index.base_irritation[bases] / 100
-        - COST_PENALTY / 1000 * index.base_cost[bases] / 100
-    )
-    objective[x0 : x0 + nm] = (
-        -IRRITATION_PENALTY * index.module_irritation[modules]
-        - COST_PENALTY / 1000 * index.module_cost[modules]
-    )
-    objective[z0:q0] = request.weights[benefit_cols]
-    if minimise == "irritation":
-        objective[:] = 0
-        objective[w0 : w0 + nb] = -index.base_irritation[bases] / 100
-        objective[x0 : x0 + nm] = -index.module_irritation[modules]
-    elif minimise == "nothing":
-        objective[:] = 0
-    elif minimise == "cost":
-        objective[:] = 0
-        objective[w0 : w0 + nb] = -index.base_cost[bases] / 100
-        objective[x0 : x0 + nm] = -index.module_cost[modules]
-    lower, upper = np.zeros(n_cols), np.ones(n_cols)
-    upper[w0 : w0 + nb] = BIG_PCT
-    integer = np.zeros(n_cols, dtype=bool)
-    integer[y0 : y0 + nb] = True
-    integer[x0 : x0 + nm] = True
-    integer[q0:] = True
-    highs = _highs(objective, lower, upper, integer, rows, time_limit_s)
+    bases, modules = model.bases, model.modules
+    nb, nm = len(bases), len(modules)
+    y0, x0 = model.y0, model.x0
+    highs = to_highs(model, time_limit_s)
     if start is not None and start.status != "infeasible":
-        _warm_start(highs, start, index, request, candidates, n_cols)
+        _warm_start(highs, start, index, model)
     build_seconds = time.perf_counter() - started
     highs.run()
     solve_seconds = time.perf_counter() - started - build_seconds
@@ -202,26 +106,19 @@ def solve_formula(
 
 
 def _warm_start(
-    highs: highspy.Highs,
-    start: Solution,
-    index: CatalogIndex,
-    request: Request,
-    candidates: Candidates,
-    n_cols: int,
+    highs: highspy.Highs, start: Solution, index: CatalogIndex, model: Formulation
 ) -> None:
     """Offer a known formula (a base and modules) as the first incumbent, every column filled
     in; HiGHS ignores it if it breaks a constraint. A good incumbent lets it fix modules by
     reduced cost at the root."""
-    bases, modules = candidates.bases, candidates.modules
-    nb, nm = len(bases), len(modules)
-    benefit_cols = [k for k, w in enumerate(request.weights) if w > 0]
-    y0, w0, x0 = 0, nb, 2 * nb
-    z0 = x0 + nm
-    q0 = z0 + len(benefit_cols)
+    bases, modules = model.bases, model.modules
+    y0, w0, x0, z0, q0 = model.y0, model.w0, model.x0, model.z0, model.q0
+    nm = len(modules)
+    benefit_cols = model.benefits
     chosen = list(start.module_rows)
     if start.base_row not in bases or not set(chosen) <= set(modules.tolist()):
         return
-    values = np.zeros(n_cols)
+    values = np.zeros(len(model.objective))
     b = int(np.flatnonzero(bases == start.base_row)[0])
     values[y0 + b] = 1
     values[w0 + b] = 100 - index.module_inclusion[chosen].sum()
@@ -237,182 +134,3 @@ def _warm_start(
     solution.col_value = values.tolist()
     solution.value_valid = True
     highs.setSolution(solution)
-
-
-def _on(first_col: int, values: NDArray[np.float64]) -> dict[int, float]:
-    return {first_col + i: float(v) for i, v in enumerate(values) if v != 0}
-
-
-def _capacity_rows(
-    rows: _Rows,
-    index: CatalogIndex,
-    bases: NDArray[np.int64],
-    modules: NDArray[np.int64],
-    x0: int,
-    y0: int,
-) -> None:
-    inclusion = index.module_inclusion[modules]
-    for k in range(len(PHASES)):
-        in_phase = np.where(index.module_phase[modules] == k, inclusion, 0.0)
-        rows.add({**_on(x0, in_phase), **_on(y0, -index.base_capacity[bases, k])}, -np.inf, 0)
-    rows.add({**_on(x0, inclusion), **_on(y0, -index.base_capacity_total[bases])}, -np.inf, 0)
-
-
-def _ingredient_rows(
-    rows: _Rows,
-    index: CatalogIndex,
-    request: Request,
-    bases: NDArray[np.int64],
-    modules: NDArray[np.int64],
-    first_cols: tuple[int, int, int],
-) -> None:
-    """Each ingredient within the strictest legal maximum and its use range; inclusions met."""
-    x0, y0, w0 = first_cols
-    C, A = index.base_composition[bases], index.module_composition[modules]
-    legal = np.min([index.legal_max[m][bases] for m in request.markets], axis=0)
-    cap = np.minimum(legal, index.use_max)  # (nb, n_ing)
-    present = (C > 0).any(axis=0) | (A > 0).any(axis=0)
-    for j in np.flatnonzero(present):
-        if np.all(cap[:, j] >= BIG_PCT):
-            continue
-        most = C[:, j].max() + np.sort(A[:, j])[::-1][: request.max_modules].sum()
-        if most <= cap[:, j].min():
-            continue
-        limit = np.minimum(cap[:, j], BIG_PCT)
-        rows.add({**_on(w0, C[:, j] / 100), **_on(x0, A[:, j]), **_on(y0, -limit)}, -np.inf, 0)
-    for ingredient_id, min_pct in request.include:
-        column = index.column(ingredient_id)
-        rows.add(
-            {
-                **_on(x0, (A[:, column] > 0).astype(float)),
-                **_on(y0, (C[:, column] > 0).astype(float)),
-            },
-            1,
-            np.inf,
-        )
-        if min_pct > 0:
-            rows.add({**_on(w0, C[:, column] / 100), **_on(x0, A[:, column])}, min_pct, np.inf)
-
-
-def _ph_rows(
-    rows: _Rows,
-    index: CatalogIndex,
-    bases: NDArray[np.int64],
-    modules: NDArray[np.int64],
-    cols: tuple[int, int, int],
-) -> None:
-    """Choose one pH level ``q_t``; every chosen module and the base must accept it.
-
-    Levels are the lower ends of all windows: a set of intervals that overlap has its common
-    part start at one of their lower ends, so these levels lose no feasible formula.
-    """
-    x0, y0, q0 = cols
-    module_ph, base_ph = index.module_ph[modules], index.base_ph[bases]
-    levels = ph_levels(index, bases, modules)
-    rows.add({q0 + t: 1 for t in range(len(levels))}, 1, 1)
-    for m, (low, high) in enumerate(module_ph):
-        outside = {q0 + t: 1.0 for t, level in enumerate(levels) if not low <= level <= high}
-        if outside:
-            rows.add({x0 + m: 1, **outside}, -np.inf, 1)
-    for b, (low, high) in enumerate(base_ph):
-        outside = {q0 + t: 1.0 for t, level in enumerate(levels) if not low <= level <= high}
-        if outside:
-            rows.add({y0 + b: 1, **outside}, -np.inf, 1)
-
-
-def ph_levels(
-    index: CatalogIndex, bases: NDArray[np.int64], modules: NDArray[np.int64]
-) -> list[float]:
-    """The candidate pH levels of a model (sorted lower ends of every window)."""
-    lows = np.concatenate([index.module_ph[modules, 0], index.base_ph[bases, 0]])
-    return sorted({float(v) for v in lows})
-
-
-def _incompatibility_rows(
-    rows: _Rows,
-    index: CatalogIndex,
-    bases: NDArray[np.int64],
-    modules: NDArray[np.int64],
-    x0: int,
-    y0: int,
-) -> None:
-    """Pairs holding an incompatible ingredient pair (precomputed per catalog) never together."""
-    module_pairs = index.module_clash[np.ix_(modules, modules)]
-    for m, n in zip(*np.nonzero(np.triu(module_pairs, k=1)), strict=True):
-        rows.add({x0 + int(m): 1, x0 + int(n): 1}, -np.inf, 1)
-    module_base = index.module_base_clash[np.ix_(modules, bases)]
-    for m, b in zip(*np.nonzero(module_base), strict=True):
-        rows.add({x0 + int(m): 1, y0 + int(b): 1}, -np.inf, 1)
-    for m in np.flatnonzero(np.diag(module_pairs)):
-        rows.add({x0 + int(m): 1}, 0, 0)
-
-
-def _new_highs() -> highspy.Highs:
-    """A Highs instance; the first one in a process prints a banner to fd 1, which would corrupt
-    ``skinlab formulate --json`` output, so that one is made with fd 1 pointed at /dev/null."""
-    global _BANNER_SHOWN
-    if _BANNER_SHOWN:
-        return highspy.Highs()  # type: ignore[no-untyped-call]
-    sys.stdout.flush()
-    saved = os.dup(1)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 1)
-        highs = highspy.Highs()  # type: ignore[no-untyped-call]
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
-        os.close(devnull)
-    _BANNER_SHOWN = True
-    return highs
-
-
-_BANNER_SHOWN = False
-
-
-def _highs(
-    objective: NDArray[np.float64],
-    lower: NDArray[np.float64],
-    upper: NDArray[np.float64],
-    integer: NDArray[np.bool_],
-    rows: _Rows,
-    time_limit_s: float,
-) -> highspy.Highs:
-    matrix = sparse.csr_matrix(
-        (rows.vals, (rows.rows, rows.cols)), shape=(len(rows.lower), len(objective))
-    )
-    lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = len(objective), len(rows.lower)
-    lp.col_cost_, lp.col_lower_, lp.col_upper_ = objective, lower, upper
-    lp.row_lower_, lp.row_upper_ = np.array(rows.lower), np.array(rows.upper)
-    lp.sense_ = highspy.ObjSense.kMaximize
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
-    lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = len(objective), len(rows.lower)
-    lp.a_matrix_.start_ = matrix.indptr
-    lp.a_matrix_.index_ = matrix.indices
-    lp.a_matrix_.value_ = matrix.data
-    lp.integrality_ = [
-        highspy.HighsVarType.kInteger if flag else highspy.HighsVarType.kContinuous
-        for flag in integer
-    ]
-    highs = _new_highs()
-    highs.setOptionValue("output_flag", False)
-    # One thread: as fast on these small models (32 vs 42 ms measured) and fully deterministic.
-    highs.setOptionValue("threads", 1)
-    # Measured on 60 random requests, interleaved with the defaults in one run: p99 104 vs
-    # 183 ms, p50 25 vs 26 ms, identical objectives. Restarts and the RENS/RINS sub-MIPs cost
-    # more than they find on these small models.
-    highs.setOptionValue("mip_allow_restart", False)
-    highs.setOptionValue("mip_heuristic_run_rens", False)
-    highs.setOptionValue("mip_heuristic_run_rins", False)
-    # Likewise feasibility jump and the root reduced-cost heuristic (measured on 40 requests,
-    # interleaved in one run: p50 59 -> 42 ms, p90 183 -> 120 ms, same objectives to 1e-12):
-    # the warm start from ``formulations.start`` is a better incumbent than they find.
-    highs.setOptionValue("mip_heuristic_run_feasibility_jump", False)
-    highs.setOptionValue("mip_heuristic_run_root_reduced_cost", False)
-    highs.setOptionValue("random_seed", 0)
-    highs.setOptionValue("mip_rel_gap", 1e-7)
-    highs.setOptionValue("mip_abs_gap", 1e-9)
-    highs.setOptionValue("time_limit", float(time_limit_s))
-    highs.passModel(lp)
-    return highs
