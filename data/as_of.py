@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from data.events import TABLES
+from data.user_codes import plain
 
 _DAYS_PER_MONTH = 365.25 / 12
 
@@ -117,7 +118,7 @@ def current_holders(cards: pa.Table, as_of: datetime) -> pa.Array:
     months = bought["months"].to_numpy(False) if "months" in bought.column_names else 12
     expiry = _seconds(bought["purchased_at"]) + np.asarray(months) * _DAYS_PER_MONTH * 86400
     now = _epoch(as_of)
-    return pc.unique(bought["user_id"].filter(pa.array(expiry > now)))
+    return plain(pc.unique(bought["user_id"].filter(pa.array(expiry > now))))
 
 
 def split_as_of(tables: Mapping[str, pa.Table], as_of: datetime, horizon_days: int) -> PointInTime:
@@ -149,7 +150,7 @@ def split_as_of(tables: Mapping[str, pa.Table], as_of: datetime, horizon_days: i
     start = pa.scalar(as_of, pa.timestamp("s"))
     when = cards["purchased_at"].cast(pa.timestamp("s"))
     window = pc.and_(pc.greater_equal(when, start), pc.less(when, end))
-    buyers = pc.unique(cards["user_id"].filter(window))
+    buyers = plain(pc.unique(cards["user_id"].filter(window)))
     label = pc.cast(pc.is_in(candidates, value_set=buyers), pa.int8())
     return PointInTime(
         as_of=as_of,

@@ -10,6 +10,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from data.as_of import rows_before
+from data.user_codes import dictionary_key, positions
 
 DAY = 86_400.0
 NEVER_DAYS = 10_000.0
@@ -35,12 +36,6 @@ def cut(table: pa.Table, column: str, as_of_s: int) -> pa.Table:
     return rows_before(table, column, as_of_s)
 
 
-def positions(values: pa.ChunkedArray | pa.Array, value_set: pa.Array) -> np.ndarray:
-    """Position of each value in ``value_set``, -1 where absent (hashed in Arrow, no objects)."""
-    found = pc.fill_null(pc.index_in(values, value_set=value_set), -1)
-    return np.asarray(found.to_numpy(), dtype=np.int64)
-
-
 def strings(table: pa.Table, column: str) -> np.ndarray:
     return np.asarray(table[column].to_numpy(zero_copy_only=False), dtype=object)
 
@@ -56,14 +51,44 @@ class UserFrame:
         self.index = user_ids
         self.n = len(user_ids)
         self.ids = pa.array(user_ids.to_numpy(), pa.string())
+        self._through: dict[tuple[int, int, int], np.ndarray] = {}
 
     def codes(self, table: pa.Table, column: str = "user_id") -> np.ndarray:
-        return positions(table[column], self.ids)
+        values = table[column]
+        if not (pa.types.is_dictionary(values.type) and values.num_chunks):
+            return positions(values, self.ids)
+        return np.concatenate([self._dictionary_codes(chunk) for chunk in values.chunks])
+
+    def _dictionary_codes(self, chunk: pa.DictionaryArray) -> np.ndarray:
+        # the event tables share one dictionary (data.user_codes): look it up once per frame
+        key = dictionary_key(chunk)
+        found = self._through.get(key)
+        if found is None:
+            found = self._through[key] = positions(chunk.dictionary, self.ids)
+        indices = np.asarray(chunk.indices.fill_null(0).to_numpy(), dtype=np.int64)
+        return found[indices] if len(found) else np.full(len(chunk), -1, dtype=np.int64)
 
     def count(self, codes: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
         keep = codes >= 0
         w = None if weights is None else np.asarray(weights, dtype=np.float64)[keep]
         return np.bincount(codes[keep], weights=w, minlength=self.n).astype(np.float64)
+
+    def count_by(
+        self,
+        codes: np.ndarray,
+        groups: np.ndarray,
+        n_groups: int,
+        weights: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """Per-user totals by group, shape ``(n_users, n_groups)``; rows in group -1 are left out.
+
+        One pass over the rows instead of one masked :meth:`count` per group.
+        """
+        keep = (codes >= 0) & (groups >= 0)
+        w = None if weights is None else np.asarray(weights, dtype=np.float64)[keep]
+        flat = codes[keep] * n_groups + groups[keep]
+        totals = np.bincount(flat, weights=w, minlength=self.n * n_groups)
+        return totals.astype(np.float64).reshape(self.n, n_groups)
 
     def maximum(self, codes: np.ndarray, values: np.ndarray, empty: float) -> np.ndarray:
         out = np.full(self.n, -np.inf)
@@ -93,8 +118,18 @@ def log_trend(recent: np.ndarray, before: np.ndarray, tenure_days: np.ndarray) -
 
 
 def is_in(table: pa.Table, column: str, values: tuple[str, ...] | str) -> np.ndarray:
-    wanted = pa.array([values] if isinstance(values, str) else list(values), pa.string())
-    return np.asarray(pc.is_in(table[column], value_set=wanted).to_numpy(zero_copy_only=False))
+    """True for the rows whose ``column`` is one of ``values`` (bool, one per row)."""
+    wanted = (values,) if isinstance(values, str) else values
+    return category_codes(table, column, wanted) >= 0
+
+
+def category_codes(table: pa.Table, column: str, categories: tuple[str, ...]) -> np.ndarray:
+    """Position of each row's ``column`` value in ``categories``, -1 for any other value.
+
+    A dictionary-encoded column (how events load) is looked up once per dictionary entry and
+    gathered by its integer indices, instead of comparing every row's string.
+    """
+    return positions(table[column], pa.array(list(categories), pa.string()))
 
 
 def numbers(table: pa.Table, column: str, default: float = 0.0) -> np.ndarray:

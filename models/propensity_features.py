@@ -28,17 +28,18 @@ from data.events.specs import (
     SOURCE_CHANNELS,
     TableSpec,
 )
+from data.user_codes import positions
 from data.vocabulary import CONCERNS
 from models._propensity_columns import (
     DAY,
     NEVER_DAYS,
     UserFrame,
+    category_codes,
     cut,
     epoch_seconds,
     is_in,
     log_trend,
     numbers,
-    positions,
     seconds,
     strings,
 )
@@ -155,10 +156,10 @@ def _community(
     when = seconds(activity, "occurred_at")
     count = numbers(activity, "count", 1.0)
     age = (as_of_s - when) / DAY
-    block: Block = {}
-    for kind in ACTIVITY_KINDS:
-        mask = is_in(activity, "kind", kind)
-        block[f"community_{kind}s"] = frame.count(codes[mask], count[mask])
+    by_kind = frame.count_by(
+        codes, category_codes(activity, "kind", ACTIVITY_KINDS), len(ACTIVITY_KINDS), count
+    )
+    block: Block = {f"community_{k}s": by_kind[:, i] for i, k in enumerate(ACTIVITY_KINDS)}
     total = frame.count(codes, count)
     recent = frame.count(codes[age < 90], count[age < 90])
     block["community_events_30d"] = frame.count(codes[age < 30], count[age < 30])

@@ -23,7 +23,8 @@ import pyarrow.compute as pc
 
 from data.as_of import current_holders
 from data.events import TABLES
-from models._propensity_columns import UserFrame, cut, epoch_seconds, positions, seconds, strings
+from data.user_codes import positions
+from models._propensity_columns import UserFrame, cut, epoch_seconds, seconds, strings
 from models.propensity_features import build_features
 from models.propensity_scorer import PropensityScorer
 from models.segments import SEGMENTS, assign_segments

@@ -35,13 +35,13 @@ import pyarrow.compute as pc
 
 from data.events import TABLES
 from data.events.specs import ACTIVITY_KINDS
+from data.user_codes import positions
 from models._propensity_columns import (
     DAY,
     UserFrame,
     epoch_seconds,
     is_in,
     numbers,
-    positions,
     seconds,
 )
 from skinlab.errors import InvalidInput

@@ -20,6 +20,7 @@ import pyarrow.parquet as pq
 
 from data.as_of import sort_events
 from data.events import TABLES
+from data.user_codes import share_user_codes
 from skinlab.errors import InvalidInput
 from training.drift_propensity import propensity_reference
 from training.propensity import Task, TrainingRun, train_and_evaluate
@@ -58,7 +59,9 @@ def load_events(folder: Path) -> dict[str, pa.Table]:
             if path.exists():
                 # sorted one by one, so only one unsorted table is ever held with the rest
                 # categorical columns stay dictionary-encoded: a third of the memory of strings
-                categories = [c.name for c in TABLES[name].columns if c.allowed]
+                # so are user ids (data.user_codes shares one dictionary among the tables)
+                categories = [c.name for c in TABLES[name].columns if c.allowed or c.is_user_id]
+                categories = [c for c in categories if name != "users" or c != "user_id"]
                 table = pq.read_table(path, read_dictionary=categories)
                 tables.update(sort_events({name: _seconds(table)}))
                 del table
@@ -69,7 +72,7 @@ def load_events(folder: Path) -> dict[str, pa.Table]:
             f"{folder} has no {', '.join(missing)} table; found: {', '.join(tables) or 'none'}.",
             details={"missing": missing, "found": list(tables)},
         )
-    return tables
+    return share_user_codes(tables)
 
 
 def simulated_events(config: PropensityConfig) -> dict[str, pa.Table]:
@@ -79,7 +82,7 @@ def simulated_events(config: PropensityConfig) -> dict[str, pa.Table]:
 
     tables = simulate(SimulationConfig.load(seed=config.seed), config.simulated_users)
     tables.pop("latent_traits")  # ground truth never reaches training
-    return sort_events(tables)
+    return share_user_codes(sort_events(tables))
 
 
 def _moment(day: date) -> datetime:

@@ -24,6 +24,7 @@ from typer.testing import CliRunner
 
 from data.simulation_config import SimulationConfig
 from data.simulator import write_simulation
+from data.user_codes import plain_ids
 from models.propensity_calibration import apply_calibration
 from models.propensity_features import build_features
 from skinlab.cli import app
@@ -105,8 +106,8 @@ def test_orders_brought_by_an_invitee_invited_twice_go_to_the_first_inviter(
     folder = tmp_path / "events"
     for name, table in tables.items():
         (folder / name).mkdir(parents=True)
-        pq.write_table(table, folder / name / "part-1.parquet")
-    pq.write_table(again, folder / "invites" / "part-0.parquet")  # read first
+        pq.write_table(plain_ids(table), folder / name / "part-1.parquet")
+    pq.write_table(plain_ids(again), folder / "invites" / "part-0.parquet")  # read first
     routes = invite_routes(sorted((folder / "invites").glob("*.parquet")), PARTITIONS)
     pieces = {
         name: [split_file(name, path, PARTITIONS, routes) for path in sorted(table.glob("*"))]
