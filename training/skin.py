@@ -31,7 +31,7 @@ from training.model_card import write_skin_model_card
 from training.onnx_parity import double_precision_regressor, float32_splits, parity, require_parity
 from training.skin_dataset import SampleSpec, SkinTable, build_table, random_spec
 from training.skin_eval import evaluate_analyzer
-from training.skin_metrics import evaluate_faces
+from training.skin_metrics import evaluate_faces, face_level
 from training.skin_real import RealRows, measure_graded_photos
 
 log = logging.getLogger(__name__)
@@ -192,7 +192,8 @@ def train_skin_heads(
         desc="test samples",
     )
     heads = fit_heads(train, cfg, real)
-    metrics = evaluate_faces(test, predict_heads(heads, test.features))
+    predictions = predict_heads(heads, test.features)
+    metrics = evaluate_faces(test, predictions)
     version = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
     manifest: dict[str, Any] = {
         "version": version,
@@ -241,9 +242,16 @@ def train_skin_heads(
         source=f"first {n_reference} synthetic training samples, scored by heads {version}",
     ).save(target)
     if track:
-        from training.tracking import log_skin_run
+        from training.skin_plots import HeldOutFaces
+        from training.skin_tracking import log_skin_run
 
-        manifest["mlflow_run_id"] = log_skin_run(settings, manifest, target)
+        faces = HeldOutFaces(*face_level(test, predictions))
+        importance = {
+            c: h.booster_.feature_importance(importance_type="gain") for c, h in heads.items()
+        }
+        manifest["mlflow_run_id"] = log_skin_run(
+            settings, manifest, target, faces, importance, test.features
+        )
     return manifest
 
 

@@ -1,4 +1,5 @@
-"""One propensity run logged to a temporary MLflow store: params, metrics, plots and the model."""
+"""One propensity run logged to a temporary MLflow store: params, metrics, plots and the model
+with its signature and input example, read back from the store."""
 
 from __future__ import annotations
 
@@ -7,10 +8,12 @@ from pathlib import Path
 import mlflow
 import numpy as np
 import pytest
+from run_contents import check_run_contents
 
 from skinlab.settings import Settings
 from training.propensity_config import PropensityConfig
 from training.propensity_pipeline import run_training
+from training.propensity_plots import PROPENSITY_PLOTS
 from training.propensity_tracking import PROPENSITY_EXPERIMENT, log_propensity_run
 
 
@@ -36,8 +39,12 @@ def test_a_run_is_logged_with_metrics_plots_and_a_loadable_onnx_model(tmp_path: 
     assert "logistic_rfm.ece" in metrics and "targets.lift_top10" in metrics
     assert run.data.params["config.horizon_days"] == "90"
     assert run.data.tags["trained_on"].startswith("simulated")
-    logged = {a.path for a in mlflow.artifacts.list_artifacts(run_id=run_id, artifact_path="plots")}
-    assert logged == {"plots/calibration_and_lift.png", "plots/feature_importance.png"}
+    assert metrics["onnx_parity_max_abs"] <= 1e-5
+    assert metrics["onnx_parity_max_abs_calibrated"] <= 1e-5
+    model_meta, example = check_run_contents(run_id, PROPENSITY_PLOTS, tmp_path / "read-back")
+    n_features = len(result.run.fitted.feature_names)
+    assert model_meta.signature.inputs.to_dict()[0]["tensor-spec"]["shape"] == (-1, n_features)
+    assert np.asarray(example).shape == (5, n_features)
     model = mlflow.pyfunc.load_model(f"runs:/{run_id}/model")
     features = result.run.test.features.iloc[:20].to_numpy(np.float32)
     served = np.asarray(model.predict(features)["probabilities"])[:, 1]
