@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from registry_runs import TINY_SKIN_SPEC
 
 from skinlab.settings import Settings
-from training._registry_frozen import FROZEN_DIR, propensity_set
+from training._registry_frozen import FROZEN_DIR, propensity_set, skin_set
 from training.propensity_config import PropensityConfig
 from training.propensity_pipeline import run_training
 
@@ -28,4 +29,12 @@ def frozen_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The frozen propensity set, built once (a few seconds); copy it into a test's data dir."""
     data_dir = tmp_path_factory.mktemp("frozen") / "var"
     propensity_set(Settings(_env_file=None, environment="test", data_dir=data_dir))
+    return data_dir / FROZEN_DIR
+
+
+@pytest.fixture(scope="session")
+def skin_frozen_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The small frozen skin sweep (``TINY_SKIN_SPEC``), built once; copy it into a data dir."""
+    data_dir = tmp_path_factory.mktemp("skin-frozen") / "var"
+    skin_set(Settings(_env_file=None, environment="test", data_dir=data_dir), TINY_SKIN_SPEC)
     return data_dir / FROZEN_DIR

@@ -8,7 +8,12 @@ from pathlib import Path
 import mlflow
 
 from skinlab.settings import Settings
+from training._registry_frozen import SKIN_SPEC
 from training.tracking import set_experiment
+
+# A small frozen skin sweep for tests (48 painted faces, about 15 s to build instead of minutes):
+# one source face, the lightest and darkest tones, three severities.
+TINY_SKIN_SPEC = {**SKIN_SPEC, "sources": 1, "tones": [55.0, -35.0], "severities": [0.0, 0.5, 1.0]}
 
 
 def log_propensity_run(settings: Settings, folder: Path) -> str:

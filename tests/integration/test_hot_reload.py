@@ -1,9 +1,9 @@
 """Serving follows the registry's champion without a restart and without failing a request.
 
 train -> register -> promote -> serving answers with the new version -> rollback -> serving
-answers with the old one, on a temporary MLflow store, while a thread keeps ranking. Propensity
-only: the skin heads are swapped by the same code (tests/unit/test_model_watch.py), and here
-only shown served from the registry (their frozen set takes minutes to build, so no promotion).
+answers with the old one, on a temporary MLflow store, while a thread keeps ranking. The skin
+heads' promotion and rollback under load are in test_skin_promotion.py; here they are only
+shown served from the registry.
 """
 
 from __future__ import annotations
