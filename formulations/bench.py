@@ -1,10 +1,11 @@
 """``skinlab bench formulate``: solve times on the full catalog, and a safety sweep.
 
 For ``n`` random requests (``formulations.sampling``) it times ``formulate`` end to end
-(resolve, prune, build, solve, check, render) and, inside it, the bare HiGHS run on the same
-model; the difference is the service overhead. Every formula is checked by the independent
-checker (``violations`` counts refusals; ``formulate`` itself refuses to return one). On a
-sample it also solves without pruning, to measure what pruning costs in objective.
+(resolve, prune, bound, build, solve, check, render) and, inside it, the bare HiGHS run of the
+MILP and the HiGHS runs of the catalog bound's LPs; what is left is the service overhead. Every
+formula is checked by the independent checker (``violations`` counts refusals; ``formulate``
+itself refuses to return one). On a sample it also solves without pruning, to measure what
+pruning costs in objective and to check the proven catalog bound against the true optimum.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from tqdm import tqdm
 
 from formulations.catalog import Catalog
 from formulations.checker import check_formula
-from formulations.engine import FormulaCheckFailed, check_limits, formulate, solve
+from formulations.engine import FormulaCheckFailed, check_limits, formulate, solve, solve_request
 from formulations.problem import FormulationPolicy, resolve_request, select_candidates
 from formulations.sampling import random_needs
 from formulations.solver import SOLVER_NAME, SOLVER_VERSION
@@ -39,6 +40,7 @@ def bench_formulate(
     rng = np.random.default_rng(seed)
     totals: list[float] = []
     solves: list[float] = []
+    bounds: list[float] = []
     violations = infeasible = invalid = 0
     formulate(catalog, random_needs(rng, catalog, hard=False), policy)  # warm caches
     started = time.perf_counter()
@@ -63,9 +65,10 @@ def bench_formulate(
         violations += bool(found)
         totals.append(timings.total * 1000)
         solves.append(timings.solve * 1000)
+        bounds.append(timings.bound * 1000)
     wall = time.perf_counter() - started
-    total, solve_ms = np.array(totals), np.array(solves)
-    overhead = total - solve_ms
+    total, solve_ms, bound_ms = np.array(totals), np.array(solves), np.array(bounds)
+    overhead = total - solve_ms - bound_ms
     return {
         "catalog_version": catalog.version,
         "solver": f"{SOLVER_NAME} {SOLVER_VERSION}",
@@ -77,8 +80,12 @@ def bench_formulate(
         "violations": violations,
         "total_ms": _percentiles(total),
         "solver_ms": _percentiles(solve_ms),
+        "bound_lp_ms": _percentiles(bound_ms),
         "overhead_ms": _percentiles(overhead),
-        "overhead_over_solver_p50": round(float(np.median(overhead) / np.median(solve_ms)), 3),
+        "overhead_over_solver_p50": round(
+            float(np.median(overhead) / np.median(solve_ms + bound_ms)), 3
+        ),
+        "catalog_bound": policy.catalog_bound,
         "requests_per_s": round(n / wall, 1),
         "pruning": _pruning_regret(catalog, policy, rng, regret_sample, progress),
         "cpu_affinity": sorted(os.sched_getaffinity(0)),
@@ -104,13 +111,17 @@ def _pruning_regret(
     sample: int,
     progress: bool,
 ) -> dict[str, Any]:
-    """Objective lost by pruning, against the unpruned model on the same requests."""
+    """Objective lost by pruning against the unpruned model on the same requests, and the
+    proven catalog gap of each formula checked against that true optimum."""
     regrets: list[float] = []
+    proven: list[float] = []
     full_ms: list[float] = []
+    bound_broken = 0
     for _ in tqdm(range(sample), desc="pruning regret", disable=not progress, file=sys.stderr):
         needs = random_needs(rng, catalog, hard=False)
         request = resolve_request(catalog, needs, policy)
-        pruned = solve(catalog, request, select_candidates(catalog, request, policy), policy)
+        solved = solve_request(catalog, request, policy)
+        pruned = solved.solution
         full = solve(
             catalog, request, select_candidates(catalog, request, policy, prune=False), policy
         )
@@ -118,11 +129,19 @@ def _pruning_regret(
             continue
         regrets.append(max(0.0, full.objective - pruned.objective) / abs(full.objective))
         full_ms.append(full.solve_seconds * 1000)
-    values = np.array(regrets)
+        if solved.bound is not None and solved.gap is not None:
+            proven.append(solved.gap)
+            bound_broken += full.objective > solved.bound + 1e-7
+    values, gaps = np.array(regrets), np.array(proven)
     return {
         "sample": len(regrets),
         "same_objective_share": round(float(np.mean(values < 1e-6)), 3) if len(values) else None,
         "relative_loss_mean": round(float(values.mean()), 5) if len(values) else None,
         "relative_loss_max": round(float(values.max()), 5) if len(values) else None,
+        "proven_gap_mean": round(float(gaps.mean()), 5) if len(gaps) else None,
+        "proven_gap_p50": round(float(np.median(gaps)), 5) if len(gaps) else None,
+        "proven_gap_max": round(float(gaps.max()), 5) if len(gaps) else None,
+        "proven_optimal_share": round(float(np.mean(gaps < 1e-6)), 3) if len(gaps) else None,
+        "bound_below_true_optimum": bound_broken,
         "unpruned_solver_ms": _percentiles(np.array(full_ms)),
     }

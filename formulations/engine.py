@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
+from numpy.typing import NDArray
 
+from formulations.bound import catalog_bound
 from formulations.catalog import Catalog
 from formulations.checker import CheckLimits, check_formula, composition_of
 from formulations.diagnose import diagnose_infeasible
@@ -61,8 +63,9 @@ class Timings:
     """Where a request's time went, in seconds."""
 
     total: float
-    solve: float
+    solve: float  # the MILP's HiGHS run
     build: float
+    bound: float = 0.0  # the HiGHS runs of the catalog bound's LPs
 
 
 def formulate(
@@ -95,8 +98,8 @@ def formulate(
     started = time.perf_counter()
     request = resolve_request(catalog, needs, policy)
     index = catalog_index(catalog)
-    candidates = select_candidates(catalog, request, policy)
-    solution = solve(catalog, request, candidates, policy)
+    solved = solve_request(catalog, request, policy)
+    candidates, solution = solved.candidates, solved.solution
     if solution.status == "infeasible":
         # Pruning may have dropped the only modules that fit: only the full catalog can say no.
         error = diagnose_infeasible(catalog, needs, policy)
@@ -110,6 +113,9 @@ def formulate(
         raise FormulaCheckFailed(details={"violations": [{"rule": "solver", "message": message}]})
     base = catalog.bases[index.base_ids[solution.base_row]]
     modules = [catalog.modules[index.module_ids[r]] for r in solution.module_rows]
+    gap = (solved.bound, solved.gap) if solved.candidates is candidates else (None, None)
+    if solution.status == "optimal" and not candidates.pruned:
+        gap = (solution.objective, 0.0)  # nothing was pruned: optimal over the whole catalog
     ph, window = target_ph(base, modules, catalog)
     violations = check_formula(
         catalog, needs, check_limits(request), base.id, [m.id for m in modules], ph
@@ -195,6 +201,8 @@ def formulate(
             pruning_rule=PRUNING_RULE.format(n=policy.candidates_per_benefit),
             build_ms=round(solution.build_seconds * 1000, 3),
             solve_ms=round(solution.solve_seconds * 1000, 3),
+            catalog_bound=None if gap[0] is None else round(gap[0], 6),
+            catalog_gap=None if gap[1] is None else round(gap[1], 6),
         ),
         versions=Versions(
             catalog=catalog.version,
@@ -204,7 +212,49 @@ def formulate(
         ),
     )
     total = time.perf_counter() - started
-    return formula, Timings(total, solution.solve_seconds, solution.build_seconds)
+    return formula, Timings(
+        total, solution.solve_seconds, solution.build_seconds, solved.bound_seconds
+    )
+
+
+@dataclass(frozen=True)
+class Solved:
+    """The MILP's answer on the pruned candidates and what is proven about the whole catalog."""
+
+    solution: Solution
+    candidates: Candidates
+    bound: float | None  # no formula of the catalog is worth more (None: not proven)
+    gap: float | None  # (bound - objective) / |objective|
+    bound_seconds: float  # HiGHS time of the bound's LPs
+
+
+def solve_request(catalog: Catalog, request: Request, policy: FormulationPolicy) -> Solved:
+    """Prune, bound the whole catalog (``policy.catalog_bound``), solve the MILP.
+
+    The modules the LP relaxation of the whole catalog uses join the pruned candidates: they
+    are the likeliest to be missing, and the bound on the modules left out is lower once they
+    are in. Any formula better than the MILP's optimum uses a module left out, so its value is
+    at most ``CatalogBound.missed``.
+    """
+    index = catalog_index(catalog)
+    candidates = select_candidates(catalog, request, policy)
+    bound = None
+    if policy.catalog_bound and len(candidates.bases):
+        suits = suits_skin(catalog, request, candidates.bases)
+        bound = catalog_bound(index, request, candidates.bases, candidates.allowed, suits)
+        added = np.setdiff1d(bound.support, candidates.modules)
+        candidates.modules = np.union1d(candidates.modules, added)
+        candidates.pruned -= len(added)
+    solution = solve(catalog, request, candidates, policy)
+    best = gap = None
+    if bound is not None and solution.status == "optimal":
+        best = max(solution.objective, bound.missed(candidates.modules))
+        if np.isfinite(best):
+            gap = (best - solution.objective) / max(abs(solution.objective), 1e-9)
+        else:
+            best = None
+    seconds = 0.0 if bound is None else bound.lp_seconds
+    return Solved(solution, candidates, best, gap, seconds)
 
 
 def solve(
@@ -217,14 +267,7 @@ def solve(
 ) -> Solution:
     """Solve the MILP for these candidates (the base-suits-skin bonus filled in here)."""
     index = catalog_index(catalog)
-    skin_type = request.needs.skin_type
-    suits = np.array(
-        [
-            skin_type is not None and skin_type in catalog.bases[index.base_ids[b]].suits_skin_types
-            for b in candidates.bases
-        ],
-        dtype=bool,
-    )
+    suits = suits_skin(catalog, request, candidates.bases)
     start = None
     if minimise is None and len(candidates.bases):
         found = best_start(
@@ -240,6 +283,19 @@ def solve(
         time_limit_s=policy.time_limit_s,
         minimise=minimise,
         start=start,
+    )
+
+
+def suits_skin(catalog: Catalog, request: Request, bases: NDArray[np.int64]) -> NDArray[np.bool_]:
+    """Whether each base row suits the person's skin type (the objective's small bonus)."""
+    index = catalog_index(catalog)
+    skin_type = request.needs.skin_type
+    return np.array(
+        [
+            skin_type is not None and skin_type in catalog.bases[index.base_ids[b]].suits_skin_types
+            for b in bases
+        ],
+        dtype=bool,
     )
 
 

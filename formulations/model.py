@@ -299,7 +299,7 @@ def _incompatibility_rows(
         rows.add({x0 + int(m): 1}, 0, 0)
 
 
-def _new_highs() -> highspy.Highs:
+def new_highs() -> highspy.Highs:
     """A Highs instance; the first one in a process prints a banner to fd 1, which would corrupt
     ``skinlab formulate --json`` output, so that one is made with fd 1 pointed at /dev/null."""
     global _BANNER_SHOWN
@@ -347,7 +347,7 @@ def _highs(
         highspy.HighsVarType.kInteger if flag else highspy.HighsVarType.kContinuous
         for flag in integer
     ]
-    highs = _new_highs()
+    highs = new_highs()
     highs.setOptionValue("output_flag", False)
     # One thread: as fast on these small models (32 vs 42 ms measured) and fully deterministic.
     highs.setOptionValue("threads", 1)

@@ -39,6 +39,7 @@ class FormulationPolicy:
     price_markup: float = 6.0
     candidates_per_benefit: int = 3
     time_limit_s: float = 5.0
+    catalog_bound: bool = True
 
     @classmethod
     def from_settings(cls, settings: Settings) -> FormulationPolicy:
@@ -50,6 +51,7 @@ class FormulationPolicy:
             price_markup=settings.price_markup,
             candidates_per_benefit=settings.candidates_per_benefit,
             time_limit_s=settings.solver_time_limit_s,
+            catalog_bound=settings.formulation_catalog_bound,
         )
 
 
@@ -83,6 +85,8 @@ class Candidates:
     paths: list[tuple[float, tuple[int, ...]]] = field(default_factory=list)
     # every catalog module's stand-alone value for the request (``module_values``)
     values: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+    # every module no rule excludes (before pruning)
+    allowed: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
 
 def resolve_request(
@@ -168,7 +172,7 @@ def select_candidates(
     excluded = {index.module_ids[i]: EXCLUSION_REASONS[codes[i]] for i in strong if codes[i]}
     rows = np.flatnonzero(allowed)
     if not prune:
-        return Candidates(base_rows, rows, excluded, values=value)
+        return Candidates(base_rows, rows, excluded, values=value, allowed=rows)
     n = policy.candidates_per_benefit
     family = index.module_family[rows]
     keep: set[int] = set()
@@ -216,7 +220,13 @@ def select_candidates(
     kept = np.array(sorted(keep), dtype=np.int64)
     paths.sort(key=lambda item: -item[0])
     return Candidates(
-        base_rows, kept, excluded, pruned=len(rows) - len(kept), paths=paths, values=value
+        base_rows,
+        kept,
+        excluded,
+        pruned=len(rows) - len(kept),
+        paths=paths,
+        values=value,
+        allowed=rows,
     )
 
 

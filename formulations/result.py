@@ -72,12 +72,24 @@ class BaseChoice(BaseModel):
 class SolverReport(BaseModel):
     name: str
     version: str
-    status: str = Field(description="optimal, or feasible with its proven gap")
+    status: str = Field(
+        description="optimal (over the candidates kept), or feasible with its proven mip_gap"
+    )
     objective: float
-    mip_gap: float
+    mip_gap: float = Field(description="proven relative gap over the candidates kept")
     candidates: int
     pruned: int
     pruning_rule: str
+    catalog_bound: float | None = Field(
+        default=None,
+        description="proven upper bound on the objective of any formula of the whole catalog "
+        "(LP relaxation over every allowed module); null when not computed",
+    )
+    catalog_gap: float | None = Field(
+        default=None,
+        description="proven: no formula of the whole catalog beats this one by more than this "
+        "fraction of its objective (0 means optimal over the whole catalog)",
+    )
     build_ms: float
     solve_ms: float
 

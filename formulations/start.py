@@ -78,20 +78,30 @@ def evaluate(
     low = np.max(np.where(used, index.module_ph[rows, 0], -np.inf), axis=1, initial=-np.inf)
     high = np.min(np.where(used, index.module_ph[rows, 1], np.inf), axis=1, initial=np.inf)
     ok &= np.maximum(low, index.base_ph[base, 0]) <= np.minimum(high, index.base_ph[base, 1])
-    dose = index.base_composition[base][None, :] * share[:, None] / 100 + np.einsum(
-        "fs,fsj->fj", weight, index.module_composition[rows]
-    )
+    # Only ingredients these formulas can bring near a limit, plus the required ones and the
+    # preservatives, are summed (a few columns of ~200).
     legal = np.min([index.legal_max[m][base] for m in request.markets], axis=0)
-    ok &= (dose <= np.minimum(legal, index.use_max)[None, :] + _MARGIN).all(axis=1)
+    cap = np.minimum(legal, index.use_max)
+    slot_doses = index.module_composition[np.unique(rows[used])]
+    top = -np.sort(-slot_doses, axis=0)[:n_slots].sum(axis=0) if len(slot_doses) else 0.0
+    mec = np.where(np.isfinite(index.preservative_mec), 1 / index.preservative_mec, 0.0)
+    wanted = [index.column(ingredient_id) for ingredient_id, _ in request.include]
+    near = index.base_composition[base] + top > cap
+    near[wanted] = True
+    columns = np.flatnonzero(near | (mec > 0))
+    dose = index.base_composition[base, columns][None, :] * share[:, None] / 100 + np.einsum(
+        "fs,fsj->fj", weight, index.module_composition[rows][:, :, columns]
+    )
+    ok &= (dose <= cap[columns][None, :] + _MARGIN).all(axis=1)
+    position = {int(c): i for i, c in enumerate(columns)}
     for ingredient_id, min_pct in request.include:
-        column = index.column(ingredient_id)
+        column = position[index.column(ingredient_id)]
         ok &= (dose[:, column] > 0) & (dose[:, column] >= min_pct - _MARGIN)
     irritation = index.base_irritation[base] * share / 100 + (
         index.module_irritation[rows] * weight
     ).sum(axis=1)
     ok &= irritation <= request.irritation_budget + _MARGIN
-    mec = np.where(np.isfinite(index.preservative_mec), 1 / index.preservative_mec, 0.0)
-    ok &= dose @ mec >= 1 - _MARGIN
+    ok &= dose @ mec[columns] >= 1 - _MARGIN
     cost = index.base_cost[base] * share / 100 + (index.module_cost[rows] * weight).sum(axis=1)
     if request.cost_cap_per_kg is not None:
         ok &= cost <= request.cost_cap_per_kg + _MARGIN
