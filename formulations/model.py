@@ -46,6 +46,23 @@ class Rows:
         self.lower.append(lower)
         self.upper.append(upper)
 
+    def add_block(
+        self,
+        rows: NDArray[np.int64],
+        cols: NDArray[np.int64],
+        lower: NDArray[np.float64] | float,
+        upper: NDArray[np.float64] | float,
+        n_rows: int,
+    ) -> None:
+        """Append ``n_rows`` rows of unit coefficients at (``rows``, ``cols``), rows counted
+        from 0 (entries of a row keep their order)."""
+        first = len(self.lower)
+        self.rows.extend((first + np.asarray(rows)).tolist())
+        self.cols.extend(np.asarray(cols).tolist())
+        self.vals.extend([1.0] * len(rows))
+        self.lower.extend(np.broadcast_to(lower, n_rows).tolist())
+        self.upper.extend(np.broadcast_to(upper, n_rows).tolist())
+
 
 @dataclass
 class Formulation:
@@ -224,12 +241,10 @@ def _ingredient_rows(
     legal = np.min([index.legal_max[m][bases] for m in request.markets], axis=0)
     cap = np.minimum(legal, index.use_max)  # (nb, n_ing)
     present = (C > 0).any(axis=0) | (A > 0).any(axis=0)
-    for j in np.flatnonzero(present):
-        if np.all(cap[:, j] >= BIG_PCT):
-            continue
-        most = C[:, j].max() + np.sort(A[:, j])[::-1][: request.max_modules].sum()
-        if most <= cap[:, j].min():
-            continue
+    # A row only where some base's limit can be reached (the richest base and K modules).
+    most = C.max(axis=0) + (-np.sort(-A, axis=0))[: request.max_modules].sum(axis=0)
+    binding = present & ~np.all(cap >= BIG_PCT, axis=0) & (most > cap.min(axis=0))
+    for j in np.flatnonzero(binding):
         limit = np.minimum(cap[:, j], BIG_PCT)
         rows.add({**on(w0, C[:, j] / 100), **on(x0, A[:, j]), **on(y0, -limit)}, -np.inf, 0)
     for ingredient_id, min_pct in request.include:
@@ -260,16 +275,20 @@ def _ph_rows(
     """
     x0, y0, q0 = cols
     module_ph, base_ph = index.module_ph[modules], index.base_ph[bases]
-    levels = ph_levels(index, bases, modules)
+    levels = np.array(ph_levels(index, bases, modules))
     rows.add({q0 + t: 1 for t in range(len(levels))}, 1, 1)
-    for m, (low, high) in enumerate(module_ph):
-        outside = {q0 + t: 1.0 for t, level in enumerate(levels) if not low <= level <= high}
-        if outside:
-            rows.add({x0 + m: 1, **outside}, -np.inf, 1)
-    for b, (low, high) in enumerate(base_ph):
-        outside = {q0 + t: 1.0 for t, level in enumerate(levels) if not low <= level <= high}
-        if outside:
-            rows.add({y0 + b: 1, **outside}, -np.inf, 1)
+    for first, windows in ((x0, module_ph), (y0, base_ph)):
+        # One row per module (base) with a level outside its window: it, or those levels.
+        outside = (levels[None, :] < windows[:, :1]) | (levels[None, :] > windows[:, 1:])
+        with_rows = np.flatnonzero(outside.any(axis=1))
+        r, t = np.nonzero(outside[with_rows])
+        rows.add_block(
+            np.concatenate([np.arange(len(with_rows)), r]),
+            np.concatenate([first + with_rows, q0 + t]),
+            -np.inf,
+            1.0,
+            len(with_rows),
+        )
 
 
 def ph_levels(
@@ -290,13 +309,18 @@ def _incompatibility_rows(
 ) -> None:
     """Pairs holding an incompatible ingredient pair (precomputed per catalog) never together."""
     module_pairs = index.module_clash[np.ix_(modules, modules)]
-    for m, n in zip(*np.nonzero(np.triu(module_pairs, k=1)), strict=True):
-        rows.add({x0 + int(m): 1, x0 + int(n): 1}, -np.inf, 1)
-    module_base = index.module_base_clash[np.ix_(modules, bases)]
-    for m, b in zip(*np.nonzero(module_base), strict=True):
-        rows.add({x0 + int(m): 1, y0 + int(b): 1}, -np.inf, 1)
-    for m in np.flatnonzero(np.diag(module_pairs)):
-        rows.add({x0 + int(m): 1}, 0, 0)
+    m, n = np.nonzero(np.triu(module_pairs, k=1))
+    pair = np.arange(len(m))
+    rows.add_block(
+        np.concatenate([pair, pair]), np.concatenate([x0 + m, x0 + n]), -np.inf, 1.0, len(m)
+    )
+    m, b = np.nonzero(index.module_base_clash[np.ix_(modules, bases)])
+    pair = np.arange(len(m))
+    rows.add_block(
+        np.concatenate([pair, pair]), np.concatenate([x0 + m, y0 + b]), -np.inf, 1.0, len(m)
+    )
+    alone = np.flatnonzero(np.diag(module_pairs))
+    rows.add_block(np.arange(len(alone)), x0 + alone, 0.0, 0.0, len(alone))
 
 
 def new_highs() -> highspy.Highs:

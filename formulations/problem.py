@@ -174,17 +174,24 @@ def select_candidates(
     if not prune:
         return Candidates(base_rows, rows, excluded, values=value, allowed=rows)
     n = policy.candidates_per_benefit
-    family = index.module_family[rows]
+    family = index.module_family[rows].tolist()
     keep: set[int] = set()
 
-    def best_families(gain: NDArray[np.float64], among: NDArray[np.bool_] | None = None) -> None:
-        """Keep the best dose of each of the ``n`` families with the highest ``gain``."""
+    def best_families(
+        gain: NDArray[np.float64],
+        among: NDArray[np.bool_] | None = None,
+        order: NDArray[np.int64] | None = None,
+    ) -> None:
+        """Keep the best dose of each of the ``n`` families with the highest ``gain``
+        (``order``: the positions already sorted by it)."""
+        if order is None:
+            order = np.argsort(-gain, kind="stable")
+        if among is not None:
+            order = order[among[order]]
         picked: set[int] = set()
-        for position in np.argsort(-gain, kind="stable"):
-            if among is not None and not among[position]:
-                continue
+        for position in order.tolist():
             if family[position] not in picked:
-                picked.add(int(family[position]))
+                picked.add(family[position])
                 keep.add(int(rows[position]))
                 if len(picked) == n:
                     break
@@ -192,11 +199,13 @@ def select_candidates(
     # Diversity: the best families in every phase and pH class, since the strongest module of
     # one kind is often ruled out by room, pH or the irritation budget.
     kinds = index.module_phase[rows] * 2 + (index.module_ph[rows, 1] < ACIDIC_BELOW)
+    cost = penalty(index, rows)
     for k, weight in enumerate(request.weights):
         if weight > 0:
-            gain = weight * index.module_benefits[rows, k] - penalty(index, rows)
+            gain = weight * index.module_benefits[rows, k] - cost
+            order = np.argsort(-gain, kind="stable")
             for kind in np.unique(kinds):
-                best_families(gain, among=kinds == kind)
+                best_families(gain, among=kinds == kind, order=order)
     # Greedy partial formulas: once the strongest modules meet most of a need, the best companion
     # is whatever meets what is left *and still fits* (pH, room, compatibility, irritation), often
     # a weak module on its own.
@@ -209,7 +218,7 @@ def select_candidates(
             if not fits.any():
                 break
             gain = np.minimum(index.module_benefits[rows], path.residual()) @ request.weights
-            gain = np.where(fits, gain - penalty(index, rows), -np.inf)
+            gain = np.where(fits, gain - cost, -np.inf)
             best_families(gain, among=fits)
             path.add(int(rows[int(np.argmax(gain))]))
         paths.append(path.score())
