@@ -235,58 +235,44 @@ def _relaxation(
     suits: bool,
 ) -> tuple[NDArray[np.int64] | None, float, NDArray[np.float64], NDArray[np.float64], float]:
     """The LP of one base for this request: module rows, optimum, the modules' reduced costs
-    (where a module sits at its lower bound 0; elsewhere 0), their LP values and run time."""
+    (where a module sits at its lower bound 0; elsewhere 0), their LP values and run time.
+
+    The template's ``HighsLp`` (its matrix already converted) is kept per thread; a request
+    sets its bounds and costs and passes it to a new HiGHS instance, so every request is solved
+    from scratch: a reused instance gave other (equally optimal) duals depending on what it had
+    solved before, and so other bounds for the same request.
+    """
     nm = len(template.modules)
     if not allowed.any():
         return None, 0.0, np.zeros(0), np.zeros(0), 0.0
-    b_lower, b_upper = template.lower.copy(), template.upper.copy()
-    b_upper[template.irritation_row] = request.irritation_budget
-    if request.cost_cap_per_kg is not None:
-        b_upper[template.cost_row] = request.cost_cap_per_kg
+    lp = _lp(template)
     col_upper = template.col_upper.copy()
     col_upper[:nm] = allowed
     objective = template.objective.copy()
     objective[template.z0 : template.z0 + len(BENEFITS)] = request.weights
-    matrix = template.matrix
-    if request.include:
-        extra_rows: list[NDArray[np.float64]] = []
-        extra_lower: list[float] = []
-        for ingredient_id, min_pct in request.include:
-            column = index.column(ingredient_id)
-            A = index.module_composition[template.modules, column]
-            C = float(index.base_composition[template.base, column])
-            if C <= 0:
-                row = np.zeros(matrix.shape[1])
-                row[:nm] = A > 0
-                extra_rows.append(row)
-                extra_lower.append(1.0)
-            if min_pct > 0:
-                row = np.zeros(matrix.shape[1])
-                row[:nm] = A
-                row[template.share] = C / 100
-                extra_rows.append(row)
-                extra_lower.append(min_pct)
-        if extra_rows:
-            matrix = sparse.vstack([matrix, sparse.csc_matrix(np.vstack(extra_rows))], "csc")
-            b_lower = np.concatenate([b_lower, extra_lower])
-            b_upper = np.concatenate([b_upper, np.full(len(extra_rows), np.inf)])
-    lp = highspy.HighsLp()
-    n_cols = matrix.shape[1]
-    lp.num_col_, lp.num_row_ = n_cols, matrix.shape[0]
-    lp.col_cost_, lp.col_lower_, lp.col_upper_ = objective, template.col_lower, col_upper
-    lp.row_lower_, lp.row_upper_ = b_lower, b_upper
+    row_upper = template.upper.copy()
+    row_upper[template.irritation_row] = request.irritation_budget
+    if request.cost_cap_per_kg is not None:
+        row_upper[template.cost_row] = request.cost_cap_per_kg
+    lp.col_upper_, lp.col_cost_, lp.row_upper_ = col_upper, objective, row_upper
     lp.offset_ = SKIN_TYPE_BONUS * suits
-    lp.sense_ = highspy.ObjSense.kMaximize
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = n_cols, matrix.shape[0]
-    lp.a_matrix_.start_ = matrix.indptr
-    lp.a_matrix_.index_ = matrix.indices
-    lp.a_matrix_.value_ = matrix.data
     highs = new_highs()
     highs.setOptionValue("output_flag", False)
     highs.setOptionValue("threads", 1)
     highs.setOptionValue("presolve", "off")
     highs.passModel(lp)
+    extra = _include_rows(index, request, template)
+    if extra is not None:
+        lower, matrix = extra
+        highs.addRows(
+            len(lower),
+            lower,
+            np.full(len(lower), highspy.kHighsInf),
+            matrix.nnz,
+            matrix.indptr[:-1].astype(np.int32),
+            matrix.indices.astype(np.int32),
+            matrix.data,
+        )
     started = time.perf_counter()
     highs.run()
     seconds = time.perf_counter() - started
@@ -302,3 +288,59 @@ def _relaxation(
     dual = np.asarray(solution.col_dual)[:nm][allowed]
     reduced = np.where(x <= 1e-9, dual, 0.0)
     return rows, float(highs.getInfo().objective_function_value), reduced, x, seconds
+
+
+def _include_rows(
+    index: CatalogIndex, request: Request, template: _Template
+) -> tuple[NDArray[np.float64], sparse.csr_matrix] | None:
+    """Rows for the required ingredients (present; at their minimum dose), or None."""
+    nm, n_cols = len(template.modules), len(template.col_lower)
+    rows: list[NDArray[np.float64]] = []
+    lower: list[float] = []
+    for ingredient_id, min_pct in request.include:
+        column = index.column(ingredient_id)
+        A = index.module_composition[template.modules, column]
+        C = float(index.base_composition[template.base, column])
+        if C <= 0:
+            row = np.zeros(n_cols)
+            row[:nm] = A > 0
+            rows.append(row)
+            lower.append(1.0)
+        if min_pct > 0:
+            row = np.zeros(n_cols)
+            row[:nm] = A
+            row[template.share] = C / 100
+            rows.append(row)
+            lower.append(min_pct)
+    if not rows:
+        return None
+    return np.array(lower), sparse.csr_matrix(np.vstack(rows))
+
+
+_LOCAL = threading.local()
+
+
+def _lp(template: _Template) -> highspy.HighsLp:
+    """This thread's ``HighsLp`` of ``template`` (bounds and costs are set per request)."""
+    lps: dict[int, tuple[_Template, highspy.HighsLp]] | None = getattr(_LOCAL, "lps", None)
+    if lps is None:
+        lps = _LOCAL.lps = {}
+    found = lps.get(id(template))
+    if found is not None and found[0] is template:
+        return found[1]
+    if len(lps) > 512:
+        lps.clear()
+    matrix = template.matrix
+    lp = highspy.HighsLp()
+    n_cols = matrix.shape[1]
+    lp.num_col_, lp.num_row_ = n_cols, matrix.shape[0]
+    lp.col_lower_ = template.col_lower
+    lp.row_lower_ = template.lower
+    lp.sense_ = highspy.ObjSense.kMaximize
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = n_cols, matrix.shape[0]
+    lp.a_matrix_.start_ = matrix.indptr
+    lp.a_matrix_.index_ = matrix.indices
+    lp.a_matrix_.value_ = matrix.data
+    lps[id(template)] = (template, lp)
+    return lp

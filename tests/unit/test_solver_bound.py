@@ -76,3 +76,23 @@ def test_the_answer_reports_the_proven_gap(catalog: Catalog) -> None:
     assert timings.bound > 0
     off, _ = formulate(catalog, needs, replace(policy, catalog_bound=False))
     assert off.solver.catalog_bound is None and off.solver.catalog_gap is None
+
+
+def test_the_bound_does_not_depend_on_earlier_requests(catalog: Catalog) -> None:
+    policy = FormulationPolicy()
+    index = catalog_index(catalog)
+    rng = np.random.default_rng(11)
+    requests = [resolve_request(catalog, random_needs(rng, catalog), policy) for _ in range(12)]
+
+    def bounds(order: list[int]) -> dict[int, np.ndarray]:
+        out = {}
+        for i in order:
+            pruned = select_candidates(catalog, requests[i], policy)
+            suits = suits_skin(catalog, requests[i], pruned.bases)
+            found = catalog_bound(index, requests[i], pruned.bases, pruned.allowed, suits)
+            out[i] = found.module_bound
+        return out
+
+    forward, backward = bounds(list(range(12))), bounds(list(range(11, -1, -1)))
+    for i in range(12):
+        np.testing.assert_array_equal(forward[i], backward[i])
