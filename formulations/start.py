@@ -26,6 +26,7 @@ from formulations.scoring import COST_PENALTY, IRRITATION_PENALTY, SKIN_TYPE_BON
 # accepted here is accepted there; limits are often met exactly (a base's room filled).
 _MARGIN = 1e-9
 _MAX_ROUNDS = 12
+STARTS = 1  # local searches per base, from the best distinct greedy formulas
 
 
 @dataclass(frozen=True)
@@ -134,7 +135,9 @@ def best_start(
     allowed = set(modules.tolist())
     kept_paths = [tuple(r for r in path if r in allowed) for _, path in paths]
     prefixes = [path[:n] for path in kept_paths for n in range(len(path), -1, -1)]
-    prefixes = list(dict.fromkeys(prefixes)) or [()]
+    # Every module alone too: when a request needs an ingredient no greedy path holds (or the
+    # base alone is not enough), some single module usually is a feasible place to start.
+    prefixes = list(dict.fromkeys([*prefixes, (), *((int(m),) for m in modules)]))
     for base, suits in zip(bases.tolist(), suits_skin.tolist(), strict=True):
         sets = np.full((len(prefixes), slots), -1, dtype=np.int64)
         for f, prefix in enumerate(prefixes):
@@ -142,20 +145,38 @@ def best_start(
         value, ok = evaluate(index, request, base, suits, sets)
         if not ok.any():
             continue
-        f = int(np.argmax(np.where(ok, value, -np.inf)))
-        current, current_value = sets[f], float(value[f])
-        for _ in range(_MAX_ROUNDS):
-            moves = _neighbours(current, modules)
-            value, ok = evaluate(index, request, base, suits, moves)
-            value = np.where(ok, value, -np.inf)
-            f = int(np.argmax(value))
-            if value[f] <= current_value + 1e-9:
+        value = np.where(ok, value, -np.inf)
+        for f in np.argsort(-value, kind="stable")[:STARTS]:
+            if not np.isfinite(value[f]):
                 break
-            current, current_value = moves[f], float(value[f])
-        if best is None or current_value > best.value + 1e-9:
-            rows = tuple(sorted(int(r) for r in current if r >= 0))
-            best = Start(int(base), rows, current_value)
+            current, current_value = _climb(
+                index, request, base, suits, modules, sets[f], float(value[f])
+            )
+            if best is None or current_value > best.value + 1e-9:
+                rows = tuple(sorted(int(r) for r in current if r >= 0))
+                best = Start(int(base), rows, current_value)
     return best
+
+
+def _climb(
+    index: CatalogIndex,
+    request: Request,
+    base: int,
+    suits: bool,
+    modules: NDArray[np.int64],
+    current: NDArray[np.int64],
+    current_value: float,
+) -> tuple[NDArray[np.int64], float]:
+    """Best-improvement local search from ``current`` until no neighbour is better."""
+    for _ in range(_MAX_ROUNDS):
+        moves = _neighbours(current, modules)
+        value, ok = evaluate(index, request, base, suits, moves)
+        value = np.where(ok, value, -np.inf)
+        f = int(np.argmax(value))
+        if value[f] <= current_value + 1e-9:
+            break
+        current, current_value = moves[f], float(value[f])
+    return current, current_value
 
 
 def _neighbours(current: NDArray[np.int64], modules: NDArray[np.int64]) -> NDArray[np.int64]:
