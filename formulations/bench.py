@@ -41,15 +41,18 @@ def bench_formulate(
     totals: list[float] = []
     solves: list[float] = []
     bounds: list[float] = []
+    refusals: list[float] = []  # whole requests answered 422 INFEASIBLE_FORMULA (diagnosis incl.)
     violations = infeasible = invalid = 0
     formulate(catalog, random_needs(rng, catalog, hard=False), policy)  # warm caches
     started = time.perf_counter()
     for _ in tqdm(range(n), desc="formulate", disable=not progress, file=sys.stderr):
         needs = random_needs(rng, catalog)
+        asked = time.perf_counter()
         try:
             formula, timings = formulate(catalog, needs, policy)
         except InfeasibleFormula:
             infeasible += 1
+            refusals.append((time.perf_counter() - asked) * 1000)
             continue
         except InvalidInput:
             invalid += 1
@@ -82,6 +85,7 @@ def bench_formulate(
         "solver_ms": _percentiles(solve_ms),
         "bound_lp_ms": _percentiles(bound_ms),
         "overhead_ms": _percentiles(overhead),
+        "infeasible_total_ms": _percentiles(np.array(refusals)),
         "overhead_over_solver_p50": round(
             float(np.median(overhead) / np.median(solve_ms + bound_ms)), 3
         ),
