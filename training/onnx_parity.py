@@ -158,8 +158,9 @@ def parity(
     }
 
 
-def require_parity(report: dict[str, Any], what: str) -> dict[str, Any]:
-    """Return ``report`` (from :func:`parity`) if it passes; raise :class:`OnnxParityFailed`."""
+def require_parity(report: dict[str, Any], what: str, what_zh: str) -> dict[str, Any]:
+    """Return ``report`` (from :func:`parity`) if it passes; raise :class:`OnnxParityFailed`
+    naming the model (``what``, ``what_zh``), the largest difference and its row."""
     if report["ok"]:
         return report
     worst, row = report["max_abs_diff"], report["worst_row"]
@@ -167,7 +168,7 @@ def require_parity(report: dict[str, Any], what: str) -> dict[str, Any]:
         f"The ONNX export of {what} differs from the trained model by {worst:.3g} (more than "
         f"{report['atol']:g}) at row {row}: {report['exported']!r} instead of "
         f"{report['original']!r}, over {report['rows']} checked rows. The run failed.",
-        message_zh=f"{what} 的 ONNX 导出模型与训练所得模型相差 {worst:.3g}（超过 "
+        message_zh=f"{what_zh}的 ONNX 导出模型与训练所得模型相差 {worst:.3g}（超过 "
         f"{report['atol']:g}），位于第 {row} 行：{report['exported']!r}，应为 "
         f"{report['original']!r}（共检查 {report['rows']} 行）。本次训练失败。",
         details={"what": what, **report},

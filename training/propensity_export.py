@@ -84,13 +84,15 @@ def check_parity(fitted: FittedPropensity, onnx_model: bytes, features: Any) -> 
     raw_onnx = onnx_probability(session, matrix)
     raw_lgb = fitted.raw_probability(features)
     users = np.asarray(features.index.astype(str))
-    report = require_parity(parity(raw_lgb, raw_onnx, rows=users), "the propensity model")
+    report = require_parity(
+        parity(raw_lgb, raw_onnx, rows=users), "the propensity model", "倾向模型"
+    )
     calibrated = parity(
         fitted.calibrator.transform(raw_lgb),
         apply_calibration(fitted.calibrator.to_dict(), raw_onnx),
         rows=users,
     )
-    require_parity(calibrated, "the calibrated propensity model")
+    require_parity(calibrated, "the calibrated propensity model", "校准后的倾向模型")
     return {**report, "max_abs_diff_calibrated": calibrated["max_abs_diff"]}
 
 

@@ -114,7 +114,8 @@ def export_heads(
     original = np.stack([heads[c].predict(check) for c in CONCERNS], axis=1)
     report = parity(np.clip(original, 0.0, 100.0), np.stack([exported[c] for c in CONCERNS], 1))
     report["worst_output"] = CONCERNS[report["worst_output"]]
-    return require_parity(report, f"the skin head {report['worst_output']}")
+    concern = report["worst_output"]
+    return require_parity(report, f"the skin head {concern}", f"皮肤评分头 {concern} ")
 
 
 def _specs(config: SkinTrainConfig, n: int, offset: int) -> list[SampleSpec]:

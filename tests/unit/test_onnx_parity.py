@@ -96,12 +96,13 @@ def test_the_report_names_the_largest_difference_and_its_row() -> None:
     assert report["worst_row"] == "u2" and report["worst_output"] == 1
     assert report["max_abs_diff"] == pytest.approx(3e-5) and not report["ok"]
     with pytest.raises(OnnxParityFailed) as failed:
-        require_parity(report, "the test model")
+        require_parity(report, "the test model", "测试模型")
     assert failed.value.code == "ONNX_PARITY_FAILED"
     assert "3e-05" in failed.value.message and "row u2" in failed.value.message
+    assert failed.value.message_zh.startswith("测试模型的 ONNX 导出模型")
     assert "3e-05" in failed.value.message_zh and "u2" in failed.value.message_zh
     close = parity(original, original + 5e-6)
-    assert close["ok"] and require_parity(close, "x") is close
+    assert close["ok"] and require_parity(close, "x", "x") is close
     one_nan = parity(np.array([0.1, np.nan]), np.array([0.1, 0.2]))
     assert not one_nan["ok"] and one_nan["worst_row"] == 1
     assert parity(np.array([np.nan]), np.array([np.nan]))["ok"]
