@@ -41,8 +41,6 @@ class CatalogBound:
     module_bound: NDArray[np.float64]
     # the LP optimum over every allowed module and base (an upper bound on every formula)
     relaxation: float
-    # module rows above 0 in some base's LP optimum (their bound is the LP optimum itself)
-    support: NDArray[np.int64]
     lp_seconds: float  # time in HiGHS
 
     def missed(self, kept: NDArray[np.int64]) -> float:
@@ -75,13 +73,12 @@ def catalog_bound(
     """
     module_bound = np.full(len(index.module_ids), -np.inf)
     relaxation = float("-inf")
-    support: set[int] = set()
     lp_seconds = 0.0
     allowed = np.zeros(len(index.module_ids), dtype=bool)
     allowed[modules] = True
     for b, suits in zip(bases.tolist(), suits_skin.tolist(), strict=True):
         template = _template(index, int(b), request.markets, request.max_modules)
-        rows, value, reduced, x, seconds = _relaxation(
+        rows, value, reduced, _, seconds = _relaxation(
             index, request, template, allowed[template.modules], bool(suits)
         )
         lp_seconds += seconds
@@ -90,10 +87,7 @@ def catalog_bound(
         relaxation = max(relaxation, value)
         bound = value + np.minimum(reduced, 0.0) + SAFETY
         module_bound[rows] = np.maximum(module_bound[rows], bound)
-        support |= set(rows[x > 1e-9].tolist())
-    return CatalogBound(
-        module_bound, relaxation, np.array(sorted(support), dtype=np.int64), lp_seconds
-    )
+    return CatalogBound(module_bound, relaxation, lp_seconds)
 
 
 @dataclass(frozen=True)

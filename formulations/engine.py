@@ -231,10 +231,10 @@ class Solved:
 def solve_request(catalog: Catalog, request: Request, policy: FormulationPolicy) -> Solved:
     """Prune, bound the whole catalog (``policy.catalog_bound``), solve the MILP.
 
-    The modules the LP relaxation of the whole catalog uses join the pruned candidates: they
-    are the likeliest to be missing, and the bound on the modules left out is lower once they
-    are in. Any formula better than the MILP's optimum uses a module left out, so its value is
-    at most ``CatalogBound.missed``.
+    Any formula better than the MILP's optimum uses a module pruning left out, so its value is
+    at most ``CatalogBound.missed``. (Adding the modules the LP uses to the candidates was
+    measured: mean loss to the unpruned optimum 0.66 -> 0.48 % on 60 requests, worst case
+    unchanged, whole request p50 +3 ms; not kept.)
     """
     index = catalog_index(catalog)
     candidates = select_candidates(catalog, request, policy)
@@ -242,9 +242,6 @@ def solve_request(catalog: Catalog, request: Request, policy: FormulationPolicy)
     if policy.catalog_bound and len(candidates.bases):
         suits = suits_skin(catalog, request, candidates.bases)
         bound = catalog_bound(index, request, candidates.bases, candidates.allowed, suits)
-        added = np.setdiff1d(bound.support, candidates.modules)
-        candidates.modules = np.union1d(candidates.modules, added)
-        candidates.pruned -= len(added)
     solution = solve(catalog, request, candidates, policy)
     best = gap = None
     if bound is not None and solution.status == "optimal":

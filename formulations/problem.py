@@ -184,17 +184,28 @@ def select_candidates(
     ) -> None:
         """Keep the best dose of each of the ``n`` families with the highest ``gain``
         (``order``: the positions already sorted by it)."""
-        if order is None:
-            order = np.argsort(-gain, kind="stable")
-        if among is not None:
-            order = order[among[order]]
+        if order is not None:
+            ranked = order if among is None else order[among[order]]
+        else:
+            ranked = _top_first(gain, among, 4 * n)
+        if (
+            not pick(ranked)
+            and order is None
+            and len(ranked) < int(len(gain) if among is None else among.sum())
+        ):
+            positions = np.arange(len(gain)) if among is None else np.flatnonzero(among)
+            pick(positions[np.argsort(-gain[positions], kind="stable")])
+
+    def pick(ranked: NDArray[np.int64]) -> bool:
+        """Keep the first dose of each new family in ``ranked``; True once ``n`` are found."""
         picked: set[int] = set()
-        for position in order.tolist():
+        for position in ranked.tolist():
             if family[position] not in picked:
                 picked.add(family[position])
                 keep.add(int(rows[position]))
                 if len(picked) == n:
-                    break
+                    return True
+        return False
 
     # Diversity: the best families in every phase and pH class, since the strongest module of
     # one kind is often ruled out by room, pH or the irritation budget.
@@ -237,6 +248,20 @@ def select_candidates(
         values=value,
         allowed=rows,
     )
+
+
+def _top_first(
+    gain: NDArray[np.float64], among: NDArray[np.bool_] | None, k: int
+) -> NDArray[np.int64]:
+    """The positions (within ``among``) of the ``k`` largest gains and all ties with the
+    ``k``-th, largest first, ties by position: the start of a stable descending argsort."""
+    positions = np.arange(len(gain)) if among is None else np.flatnonzero(among)
+    values = -gain[positions]
+    if k < len(values):
+        threshold = np.partition(values, k - 1)[k - 1]
+        positions = positions[values <= threshold]
+        values = -gain[positions]
+    return positions[np.argsort(values, kind="stable")]
 
 
 class _Path:
@@ -339,8 +364,9 @@ def _module_exclusions(
     capacity = index.base_capacity[base_rows].max(axis=0)
     ph_low, ph_high = index.base_ph[base_rows, 0].min(), index.base_ph[base_rows, 1].max()
     present = index.module_composition > 0
+    none = np.zeros(n, dtype=bool)
     checks = [
-        np.isin(np.array(index.module_ids), list(request.out_of_stock)),
+        np.isin(index.module_ids, list(request.out_of_stock)) if request.out_of_stock else none,
         (present & banned_columns).any(axis=1),
         (index.module_composition > cap + 1e-9).any(axis=1),
         index.module_inclusion > capacity[index.module_phase] + 1e-9,

@@ -109,7 +109,7 @@ class Settings(BaseSettings):
     solver_time_limit_s: float = Field(default=5.0, gt=0)
     candidates_per_benefit: int = Field(default=3, ge=1)
     # Bound the whole catalog's best formula on every request (one LP per base over every
-    # allowed module): the formula's proven catalog_gap, and the LP's modules join the MILP.
+    # allowed module): the formula's proven catalog_bound and catalog_gap.
     formulation_catalog_bound: bool = True
 
     # The BA page (serving/ba): signs its session cookie. Required in production; elsewhere a
