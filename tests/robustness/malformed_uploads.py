@@ -12,15 +12,15 @@ and multipart requests of the wrong shape. Imported by name (pytest puts this fo
 from __future__ import annotations
 
 import base64
-import io
 import json
 import struct
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import image_bytes
 import numpy as np
+from image_bytes import encode, png_chunk, random_bytes, raw_png
 from numpy.typing import NDArray
 from PIL import ExifTags, Image
 
@@ -57,37 +57,9 @@ def picture(width: int = 160, height: int = 120) -> NDArray[np.uint8]:
     return np.stack([red, green, blue], axis=-1).clip(0, 255).round().astype(np.uint8)
 
 
-def encode(image: Image.Image | NDArray[np.uint8], fmt: str, **options: Any) -> bytes:
-    if isinstance(image, np.ndarray):
-        image = Image.fromarray(image)
-    buffer = io.BytesIO()
-    image.save(buffer, format=fmt, **options)
-    return buffer.getvalue()
-
-
-def png_chunk(kind: bytes, data: bytes) -> bytes:
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-
-def raw_png(
-    width: int, height: int, *, bit_depth: int = 8, colour_type: int = 2, data: bytes = b""
-) -> bytes:
-    """A PNG written chunk by chunk, so a few bytes can claim any size."""
-    header = struct.pack(">IIBBBBB", width, height, bit_depth, colour_type, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + png_chunk(b"IHDR", header)
-        + png_chunk(b"IDAT", zlib.compress(data))
-        + png_chunk(b"IEND", b"")
-    )
-
-
 def jpeg_claiming(width: int, height: int) -> bytes:
     """A small JPEG whose frame header (SOF0) claims another size."""
-    data = bytearray(encode(picture(), "JPEG"))
-    sof = data.index(b"\xff\xc0")
-    data[sof + 5 : sof + 9] = struct.pack(">HH", height, width)
-    return bytes(data)
+    return image_bytes.jpeg_claiming(picture(), width, height)
 
 
 def webp_claiming(width: int, height: int) -> bytes:
@@ -98,10 +70,6 @@ def webp_claiming(width: int, height: int) -> bytes:
         3, "little"
     )
     return bytes(data)
-
-
-def random_bytes(seed: int, size: int) -> bytes:
-    return np.random.default_rng(seed).integers(0, 256, size, dtype=np.uint8).tobytes()
 
 
 def _exif(orientation: int) -> Image.Exif:

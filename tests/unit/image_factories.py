@@ -6,13 +6,13 @@ image tests use them.
 
 from __future__ import annotations
 
-import io
 import struct
-import zlib
 from collections.abc import Callable
 from typing import Any
 
+import image_bytes
 import numpy as np
+from image_bytes import encode
 from numpy.typing import NDArray
 from PIL import ExifTags, Image
 
@@ -35,37 +35,9 @@ def pattern(width: int = 160, height: int = 96) -> NDArray[np.uint8]:
     return np.stack([red, green, blue], axis=-1).round().astype(np.uint8)
 
 
-def encode(image: Image.Image | NDArray[np.uint8], fmt: str, **options: Any) -> bytes:
-    if isinstance(image, np.ndarray):
-        image = Image.fromarray(image)
-    buffer = io.BytesIO()
-    image.save(buffer, format=fmt, **options)
-    return buffer.getvalue()
-
-
-def png_chunk(kind: bytes, data: bytes) -> bytes:
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-
-def raw_png(
-    width: int, height: int, *, bit_depth: int = 8, colour_type: int = 2, data: bytes = b""
-) -> bytes:
-    """A PNG written chunk by chunk: tiny files may claim any size (decompression bombs)."""
-    header = struct.pack(">IIBBBBB", width, height, bit_depth, colour_type, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + png_chunk(b"IHDR", header)
-        + png_chunk(b"IDAT", zlib.compress(data))
-        + png_chunk(b"IEND", b"")
-    )
-
-
 def jpeg_claiming(width: int, height: int) -> bytes:
     """A small JPEG whose frame header (SOF0) is patched to claim another size."""
-    data = bytearray(encode(pattern(), "JPEG"))
-    sof = data.index(b"\xff\xc0")
-    data[sof + 5 : sof + 9] = struct.pack(">HH", height, width)
-    return bytes(data)
+    return image_bytes.jpeg_claiming(pattern(), width, height)
 
 
 def animation(fmt: str, colours: tuple[str, ...] = ("red", "lime", "blue")) -> bytes:
@@ -87,10 +59,6 @@ def with_orientation(upright: NDArray[np.uint8], orientation: int) -> bytes:
     return encode(
         np.ascontiguousarray(stored.get(orientation, upright)), "JPEG", quality=95, exif=exif
     )
-
-
-def random_bytes(seed: int, size: int = 2048, prefix: bytes = b"") -> bytes:
-    return prefix + np.random.default_rng(seed).integers(0, 256, size, dtype=np.uint8).tobytes()
 
 
 def flip_byte(data: bytes, position: int) -> bytes:

@@ -7,13 +7,12 @@ import struct
 
 import numpy as np
 import pytest
+from image_bytes import encode, raw_png
 from image_factories import (
     ACCEPTED_FILES,
     LIMITS,
     animation,
-    encode,
     pattern,
-    raw_png,
     with_orientation,
 )
 from PIL import Image

@@ -10,17 +10,15 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from image_bytes import encode, random_bytes, raw_png
 from image_factories import (
     ACCEPTED_FILES,
     LIMITS,
     animation,
-    encode,
     flip_byte,
     jpeg_claiming,
     jpeg_with_damaged_exif,
     pattern,
-    random_bytes,
-    raw_png,
 )
 from PIL import Image
 
