@@ -31,9 +31,9 @@ CONCERN_NAMES_ZH: dict[Concern, str] = {
     "acne": "痘痘",
     "oiliness": "出油",
     "dark_circles": "黑眼圈",
-    "texture": "肤质粗糙",
+    "texture": "肤质不均",
 }
-"""Chinese names of the concerns for reports and reasons (the BA page has its own UI labels)."""
+"""Chinese names of the concerns, one set for reports, reasons and the BA page."""
 Region = Literal[
     "forehead", "left_cheek", "right_cheek", "nose", "chin", "left_under_eye", "right_under_eye"
 ]

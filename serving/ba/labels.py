@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Literal, get_args
 
-from data.vocabulary import CONCERNS
+from data.vocabulary import CONCERN_NAMES_ZH, CONCERNS
 from formulations.needs import SKIN_TYPE_NAMES
 from formulations.schema import PRODUCT_TYPE_NAMES
 from models.value_score import DIMENSIONS, TOTAL
@@ -190,14 +190,7 @@ _LABELS: dict[str, tuple[str, str]] = {
     "network_error": ("网络连接失败，请检查网络后重试。", "Network error: check and retry."),
     "signed_out": ("登录已过期，请重新登录。", "Signed out: please sign in again."),
     # Concerns, skin types, tones and product types, as the API names them.
-    "c_redness": ("泛红", "Redness"),
-    "c_spots": ("色斑", "Spots"),
-    "c_wrinkles": ("皱纹", "Wrinkles"),
-    "c_pores": ("毛孔", "Pores"),
-    "c_acne": ("痘痘", "Acne"),
-    "c_oiliness": ("出油", "Oiliness"),
-    "c_dark_circles": ("黑眼圈", "Dark circles"),
-    "c_texture": ("肤质不均", "Texture"),
+    **{f"c_{c}": (CONCERN_NAMES_ZH[c], c.replace("_", " ").capitalize()) for c in CONCERNS},
     "tone_very_light": ("非常白皙", "very light"),
     "tone_light": ("白皙", "light"),
     "tone_intermediate": ("中等", "intermediate"),
