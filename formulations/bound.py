@@ -2,8 +2,11 @@
 
 The MILP is solved over the pruned candidates. Any formula that beats its optimum must use at
 least one module that pruning dropped. For each allowed base we solve the linear relaxation of
-the formulation over *every* allowed module (the base fixed, so no big-M; module-module clashes
-left out, which only loosens it) and read each column's reduced cost: a formula that contains a
+the formulation over *every* allowed module (the base fixed, so no big-M) and read each
+column's reduced cost. Module-module clashes and the pH level are left out, which only loosens
+it (modules whose window misses the base's stay out): with the pH rows, on 60 requests, the
+mean gap was 6.48 % instead of 6.57 % (same median and worst case) and the LP took 2.5 instead of
+1.9 ms. Then: a formula that contains a
 module ``m`` at its lower bound in the LP optimum is worth at most ``z_LP + d_m`` (LP duality,
 ``d_m <= 0``), any other at most ``z_LP``. The largest such value over the dropped modules is an
 upper bound on every formula pruning could have missed, so ``max(0, bound - objective)`` is the
@@ -136,11 +139,7 @@ def _build_template(index: CatalogIndex, b: int, markets: tuple[str, ...], k: in
     )
     rows = every[fits]
     nm, nz = len(rows), len(BENEFITS)
-    module_ph = index.module_ph[rows]
-    levels = np.unique(np.concatenate([[low], module_ph[:, 0][module_ph[:, 0] >= low]]))
-    levels = levels[levels <= high]
-    nq = len(levels)
-    z0, q0, share = nm, nm + nz, nm + nz + nq
+    z0, share = nm, nm + nz
     n_cols = share + 1
     A = index.module_composition[rows]
     C = index.base_composition[b]
@@ -184,27 +183,9 @@ def _build_template(index: CatalogIndex, b: int, markets: tuple[str, ...], k: in
     block = np.vstack(dense)
     r, c = np.nonzero(block)
     extra_rows = np.array([i for i, (col, _) in enumerate(extra) if col >= 0], dtype=np.int64)
-    # pH: one level; a module only at a level inside its window (a row per module).
-    outside = (levels[None, :] < module_ph[:, :1]) | (levels[None, :] > module_ph[:, 1:])
-    ph_first = len(dense)
-    pr, pc = np.nonzero(outside)
-    row_index = np.concatenate(
-        [r, extra_rows, np.full(nq, ph_first), ph_first + 1 + np.arange(nm), ph_first + 1 + pr]
-    )
-    col_index = np.concatenate(
-        [
-            c,
-            np.array([extra[i][0] for i in extra_rows], dtype=np.int64),
-            q0 + np.arange(nq),
-            np.arange(nm),
-            q0 + pc,
-        ]
-    )
-    values = np.concatenate(
-        [block[r, c], [extra[i][1] for i in extra_rows], np.ones(nq + nm + len(pr))]
-    )
-    lower += [1.0] + [-np.inf] * nm
-    upper += [1.0] + [1.0] * nm
+    row_index = np.concatenate([r, extra_rows])
+    col_index = np.concatenate([c, np.array([extra[i][0] for i in extra_rows], dtype=np.int64)])
+    values = np.concatenate([block[r, c], [extra[i][1] for i in extra_rows]])
     matrix = sparse.csc_matrix((values, (row_index, col_index)), shape=(len(lower), n_cols))
     objective = np.zeros(n_cols)
     objective[:nm] = -penalty(index, rows)
