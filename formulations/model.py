@@ -382,7 +382,7 @@ def _highs(
     highs.setOptionValue("mip_heuristic_run_rens", False)
     highs.setOptionValue("mip_heuristic_run_rins", False)
     # Likewise feasibility jump and the root reduced-cost heuristic (measured on 40 requests,
-    # interleaved in one run: p50 59 -> 42 ms, p90 183 -> 120 ms, same objectives to 1e-12):
+    # interleaved in one run: p50 72 -> 41 ms, p90 186 -> 115 ms, same objectives to 1e-12):
     # the warm start from ``formulations.start`` is a better incumbent than they find.
     highs.setOptionValue("mip_heuristic_run_feasibility_jump", False)
     highs.setOptionValue("mip_heuristic_run_root_reduced_cost", False)
