@@ -179,7 +179,10 @@ def _build_template(index: CatalogIndex, b: int, markets: tuple[str, ...], k: in
     add(A @ mec, 1.0, np.inf, share, float(C @ mec) / 100)
     cost_row = add(index.module_cost[rows], -np.inf, np.inf, share, index.base_cost[b] / 100)
     for i in range(nz):
-        add(-index.module_benefits[rows, i], -np.inf, float(index.base_benefits[b, i]), z0 + i, 1.0)
+        # A module gives at most what the base leaves of a need: the same for every integer
+        # point (a need met is capped at 1), tighter for the LP (mean gap 6.6 -> 6.1 %).
+        met = np.minimum(index.module_benefits[rows, i], 1.0 - index.base_benefits[b, i])
+        add(-met, -np.inf, float(index.base_benefits[b, i]), z0 + i, 1.0)
     block = np.vstack(dense)
     r, c = np.nonzero(block)
     extra_rows = np.array([i for i, (col, _) in enumerate(extra) if col >= 0], dtype=np.int64)
