@@ -24,8 +24,8 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import sparse
 
+from formulations._highs import new_highs
 from formulations.index import PHASES, CatalogIndex
-from formulations.model import new_highs
 from formulations.problem import Request, penalty
 from formulations.schema import BENEFITS
 from formulations.scoring import COST_PENALTY, IRRITATION_PENALTY, SKIN_TYPE_BONUS

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
+from formulations._exclusions import EXCLUSION_REASONS, banned_columns, module_exclusions
 from formulations.catalog import Catalog
 from formulations.index import CatalogIndex, catalog_index
 from formulations.needs import EXCLUDED_FLAGS, FormulationNeeds, benefit_weights
@@ -161,12 +162,12 @@ def select_candidates(
 ) -> Candidates:
     """The bases and modules a formula may use, strongest first within the pruning budget."""
     index = catalog_index(catalog)
-    banned_columns = _banned_columns(index, request)
+    banned = banned_columns(index, request)
     base_rows = np.array([index.base_ids.index(b) for b in request.base_ids], dtype=np.int64)
-    base_ok = ~(index.base_composition[base_rows][:, banned_columns] > 0).any(axis=1)
+    base_ok = ~(index.base_composition[base_rows][:, banned] > 0).any(axis=1)
     base_rows = base_rows[base_ok]
     value = module_values(index, request)
-    codes = _module_exclusions(index, request, banned_columns, base_rows)
+    codes = module_exclusions(index, request, banned, base_rows)
     allowed = codes == 0
     strong = np.argsort(-value, kind="stable")[: 3 * policy.candidates_per_benefit]
     excluded = {index.module_ids[i]: EXCLUSION_REASONS[codes[i]] for i in strong if codes[i]}
@@ -334,65 +335,6 @@ def penalty(index: CatalogIndex, rows: NDArray[np.int64]) -> NDArray[np.float64]
         + COST_PENALTY * index.module_cost[rows] / 1000,
         dtype=np.float64,
     )
-
-
-def _banned_columns(index: CatalogIndex, request: Request) -> NDArray[np.bool_]:
-    banned = np.array([i in request.avoid for i in index.ingredient_ids])
-    for flag in request.banned_flags:
-        if flag in index.flags:
-            banned |= index.flags[flag]
-    if request.needs.pregnancy_safe and "pregnancy_caution" in index.flags:
-        banned |= index.flags["pregnancy_caution"]
-    return banned
-
-
-def _module_exclusions(
-    index: CatalogIndex,
-    request: Request,
-    banned_columns: NDArray[np.bool_],
-    base_rows: NDArray[np.int64],
-) -> NDArray[np.int64]:
-    """Why each module cannot be used at all: an index into ``EXCLUSION_REASONS`` (0 = usable).
-
-    The first reason that applies wins, in the order of ``EXCLUSION_REASONS``.
-    """
-    n = len(index.module_ids)
-    if len(base_rows) == 0:
-        return np.full(n, len(EXCLUSION_REASONS) - 1, dtype=np.int64)
-    legal = np.min([index.legal_max[m][base_rows] for m in request.markets], axis=0)
-    cap = np.minimum(legal, index.use_max).max(axis=0)  # most lenient allowed base
-    capacity = index.base_capacity[base_rows].max(axis=0)
-    ph_low, ph_high = index.base_ph[base_rows, 0].min(), index.base_ph[base_rows, 1].max()
-    present = index.module_composition > 0
-    none = np.zeros(n, dtype=bool)
-    checks = [
-        np.isin(index.module_ids, list(request.out_of_stock)) if request.out_of_stock else none,
-        (present & banned_columns).any(axis=1),
-        (index.module_composition > cap + 1e-9).any(axis=1),
-        index.module_inclusion > capacity[index.module_phase] + 1e-9,
-        index.module_irritation > request.irritation_budget + 1e-9,
-        (index.module_ph[:, 0] > ph_high) | (index.module_ph[:, 1] < ph_low),
-    ]
-    codes = np.zeros(n, dtype=np.int64)
-    for code, hit in reversed(list(enumerate(checks, start=1))):
-        codes[hit] = code
-    return codes
-
-
-# (English, Chinese) for each exclusion code of ``_module_exclusions``; index 0 is "usable".
-EXCLUSION_REASONS: tuple[tuple[str, str], ...] = (
-    ("", ""),
-    ("out of stock in this store", "本门店缺货"),
-    ("contains an ingredient this person avoids or must not use", "含有该顾客需避免的成分"),
-    (
-        "an ingredient is over the limit for these products and markets",
-        "有成分超出该产品与市场的限量",
-    ),
-    ("needs more room in its phase than the base has", "所需添加量超出基底该相的容量"),
-    ("too irritating on its own for this person's budget", "单独使用即超出该顾客的刺激性上限"),
-    ("its pH window does not overlap any allowed base", "其pH范围与可选基底不重叠"),
-    ("no base is available", "没有可用的基底"),
-)
 
 
 def _ingredient_id(catalog: Catalog, name: str, *, allow_prohibited: bool) -> str:
