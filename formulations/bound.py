@@ -111,7 +111,9 @@ class _Template:
     objective: NDArray[np.float64]  # without the met-need weights
 
 
-_TEMPLATES: dict[tuple[int, int, tuple[str, ...], int], _Template] = {}
+# Keyed by the index object's id, with the index kept alongside so that an id reused by a later
+# index (after the first was dropped) can never return the wrong catalog's template.
+_TEMPLATES: dict[tuple[int, int, tuple[str, ...], int], tuple[CatalogIndex, _Template]] = {}
 _TEMPLATES_LOCK = threading.Lock()
 
 
@@ -120,11 +122,11 @@ def _template(index: CatalogIndex, b: int, markets: tuple[str, ...], k: int) -> 
     key = (id(index), b, markets, k)
     with _TEMPLATES_LOCK:
         found = _TEMPLATES.get(key)
-        if found is None:
-            if len(_TEMPLATES) > 512:  # a stale catalog's templates (ids of dropped indexes)
+        if found is None or found[0] is not index:
+            if len(_TEMPLATES) > 512:  # templates of catalogs no longer served
                 _TEMPLATES.clear()
-            found = _TEMPLATES[key] = _build_template(index, b, markets, k)
-        return found
+            found = _TEMPLATES[key] = (index, _build_template(index, b, markets, k))
+        return found[1]
 
 
 def _build_template(index: CatalogIndex, b: int, markets: tuple[str, ...], k: int) -> _Template:
