@@ -3,7 +3,9 @@
 - severity sweep: each concern painted alone at 0, 0.2 … 1.0 on every held-out face at four skin
   tones; Spearman ρ between injected severity and the face score, pooled over faces and tones
   (strict: a person's own natural redness or shine counts against it, since the label only knows
-  what was painted) and within each face and tone (the person's baseline held fixed), averaged.
+  what was painted), within each face and tone (the person's baseline held fixed), averaged, and
+  within each person across all four tones and every severity, averaged over people: this one
+  keeps a person's own baseline fixed but still needs the score to mean the same at every tone.
 - invariance: untouched faces under capture changes (JPEG quality 70-95, ±15 % brightness,
   ±10° rotation, 0.8-1.25× scale); the largest score change per concern.
 - tone fairness: mean absolute error (score vs painted label) for the lightest vs the darkest
@@ -83,7 +85,7 @@ def severity_sweep(
 
 
 def summarise_sweep(points: list[SweepPoint]) -> dict[str, Any]:
-    """Spearman ρ per concern and the light-vs-dark error gap."""
+    """Spearman ρ per concern (pooled, within face and tone, within person) and the tone gap."""
     lightest, darkest = max(SWEEP_TONES), min(SWEEP_TONES)
     out: dict[str, Any] = {}
     for concern in CONCERNS:
@@ -97,12 +99,21 @@ def summarise_sweep(points: list[SweepPoint]) -> dict[str, Any]:
             ).statistic
             for group in sorted(groups)
         ]
+        people = sorted({p.source for p in mine})
+        per_person = [
+            spearmanr(
+                [p.severity for p in mine if p.source == person],
+                [p.score for p in mine if p.source == person],
+            ).statistic
+            for person in people
+        ]
         light = [abs(p.score - p.label) for p in mine if p.ita_deg == lightest]
         dark = [abs(p.score - p.label) for p in mine if p.ita_deg == darkest]
         mae_light, mae_dark = float(np.mean(light)), float(np.mean(dark))
         out[concern] = {
             "spearman": round(float(rho), 4),
             "spearman_within_face": round(float(np.nanmean(within)), 4),
+            "spearman_within_person": round(float(np.nanmean(per_person)), 4),
             "mae_lightest": round(mae_light, 2),
             "mae_darkest": round(mae_dark, 2),
             "tone_gap": round(abs(mae_dark - mae_light) / max(min(mae_light, mae_dark), 1.0), 3),

@@ -31,6 +31,15 @@ MIN_SPEARMAN_POOLED: dict[Concern, float] = {
     "oiliness": 0.79,  # measured 0.815: target unmet
     "redness": 0.64,  # measured 0.670: target unmet (15-f13's own flushed cheeks score high)
 }
+# Within each person across all four tones and every severity: the person's own baseline is held
+# fixed, but a score must mean the same on light and dark skin. An added measure beside the pooled
+# one, not a replacement: the issue's target stays on the pooled rho above.
+MIN_SPEARMAN_WITHIN_PERSON: dict[Concern, float] = {
+    **dict.fromkeys(CONCERNS, TARGET_SPEARMAN),  # redness .977, wrinkles .978, pores .906,
+    # acne .980, dark_circles .931, texture .940
+    "spots": 0.87,  # measured 0.891: below 0.9
+    "oiliness": 0.87,  # measured 0.894: below 0.9
+}
 MAX_CAPTURE_DELTA: dict[Concern, float] = {
     **dict.fromkeys(CONCERNS, TARGET_CAPTURE_DELTA),
     "acne": 10.0,  # measured 9.2 (JPEG q70): target unmet
@@ -65,6 +74,15 @@ def test_score_rank_follows_injected_severity_across_people_and_tones(
     behaviour: dict[str, Any], concern: Concern
 ) -> None:
     assert behaviour["sweep"][concern]["spearman"] >= MIN_SPEARMAN_POOLED[concern]
+
+
+@pytest.mark.parametrize("concern", CONCERNS)
+def test_score_rank_follows_injected_severity_within_each_person_across_tones(
+    behaviour: dict[str, Any], concern: Concern
+) -> None:
+    assert (
+        behaviour["sweep"][concern]["spearman_within_person"] >= MIN_SPEARMAN_WITHIN_PERSON[concern]
+    )
 
 
 @pytest.mark.parametrize("concern", CONCERNS)
