@@ -25,7 +25,7 @@ JPEG compression removes pores. See the model card.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 
 import cv2
 import numpy as np
@@ -155,9 +155,13 @@ def compute_maps(rgb: NDArray[np.uint8], skin: NDArray[np.bool_]) -> FaceMaps:
     lightness = fill_outside(lab[..., 0] * (contrast_scale(face_l)), skin)
     # A pixel saturated in every channel has no colour left: its a* and b* are filled in from
     # the skin around it, so a blown-out highlight does not leave a red rim for the acne filter.
-    white = _white_level(rgb, skin)
-    unclipped = _unsaturated(rgb.max(axis=2), white)
-    coloured = skin & _unsaturated(rgb.min(axis=2), white)
+    # Channel extremes with elementwise maximum/minimum: numpy's rgb.max(axis=2) over a last
+    # axis of 3 took 2-3 ms per call on a 320 px face, a tenth of the whole measurement.
+    brightest = np.maximum(np.maximum(rgb[..., 0], rgb[..., 1]), rgb[..., 2])
+    darkest = np.minimum(np.minimum(rgb[..., 0], rgb[..., 1]), rgb[..., 2])
+    white = _white_level(brightest, skin)
+    unclipped = _unsaturated(brightest, white)
+    coloured = skin & _unsaturated(darkest, white)
     measured = coloured if coloured.sum() >= 0.25 * skin.sum() else skin
     red = fill_outside(lab[..., 1], measured)
     yellow = fill_outside(lab[..., 2], measured)
@@ -176,16 +180,17 @@ def compute_maps(rgb: NDArray[np.uint8], skin: NDArray[np.bool_]) -> FaceMaps:
     )
 
 
-def _white_level(rgb: NDArray[np.uint8], skin: NDArray[np.bool_]) -> float:
+def _white_level(brightest: NDArray[np.uint8], skin: NDArray[np.bool_]) -> float:
     """The code value from which a pixel counts as saturated.
 
-    White (248) unless the face's skin has a flat top: a tenth of it within 3 % of its brightest
-    value, which is how a clipped photo looks after it was darkened (exposure compensation, a
-    filter); then that plateau is saturated too, just below white.
+    ``brightest`` is each pixel's largest channel. White (248) unless the face's skin has a flat
+    top: a tenth of it within 3 % of its brightest value, which is how a clipped photo looks
+    after it was darkened (exposure compensation, a filter); then that plateau is saturated too,
+    just below white.
     """
     if not skin.any():
         return 248.0
-    top = rgb.max(axis=2)[skin]
+    top = brightest[skin]
     level = float(np.percentile(top, 99.9))
     start = level - max(2.0, 0.03 * level)
     if level >= 150 and float(np.mean(top >= start)) >= PLATEAU_SHARE:
@@ -268,6 +273,22 @@ def _region_row(
     ]
 
 
+def _cropped(maps: FaceMaps, mask: NDArray[np.bool_]) -> tuple[FaceMaps, NDArray[np.bool_]]:
+    """The maps and the mask cut to the mask's bounding box (views, no copies).
+
+    The region's pixels come out in the same order, so every statistic is unchanged; indexing
+    a box instead of the whole face makes the region rows about a third cheaper.
+    """
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    box = (slice(int(rows[0]), int(rows[-1]) + 1), slice(int(cols[0]), int(cols[-1]) + 1))
+    cut = {
+        f.name: getattr(maps, f.name)[box]
+        for f in fields(maps)
+        if isinstance(getattr(maps, f.name), np.ndarray)
+    }
+    return replace(maps, **cut), mask[box]
+
+
 def region_features(
     maps: FaceMaps, masks: dict[Region, NDArray[np.bool_]], min_pixels: int = 30
 ) -> tuple[NDArray[np.float32], tuple[Region, ...]]:
@@ -305,7 +326,7 @@ def region_features(
         if mask is None or int(mask.sum()) < min_pixels:
             continue
         one_hot = [1.0 if region == other else 0.0 for other in REGIONS]
-        rows.append(_region_row(maps, mask, cheek_lab) + face_context + one_hot)
+        rows.append(_region_row(*_cropped(maps, mask), cheek_lab) + face_context + one_hot)
         measured.append(region)
     table = np.asarray(rows, dtype=np.float32).reshape(len(rows), len(FEATURE_NAMES))
     return table, tuple(measured)

@@ -9,7 +9,7 @@ from scipy.stats import spearmanr
 from data.patches import patch_regions, skin_patch
 from data.synth import draw_conditions
 from data.vocabulary import PRIMARY_REGIONS, Concern
-from models.measures import FEATURE_NAMES, compute_maps, region_features
+from models.measures import FEATURE_NAMES, _cropped, compute_maps, region_features
 
 SIZE = 320
 SEVERITIES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
@@ -70,3 +70,23 @@ def test_tiny_regions_are_not_measured() -> None:
     patch = skin_patch(SIZE, 30.0, np.random.default_rng(0))
     _, regions = region_features(compute_maps(patch, np.ones((SIZE, SIZE), bool)), masks)
     assert "chin" not in regions
+
+
+def test_region_statistics_on_the_bounding_box_equal_those_on_the_whole_face() -> None:
+    masks = patch_regions(SIZE)
+    rng = np.random.default_rng(4)
+    painted, _ = draw_conditions(
+        skin_patch(SIZE, 10.0, rng),
+        masks,
+        {"spots": 0.6, "acne": 0.5, "wrinkles": 0.4},
+        inter_ocular_px=110.0,
+        rng=rng,
+    )
+    # A highlight clipped to white, so the unclipped-pixel masks differ from the region masks.
+    painted[40:70, 100:140] = 255
+    maps = compute_maps(painted, np.logical_or.reduce(list(masks.values())))
+    for region, mask in masks.items():
+        cut_maps, cut_mask = _cropped(maps, mask)
+        assert cut_mask.sum() == mask.sum(), region
+        for name in ("lab", "spot", "pore", "acne", "ridge_fine", "band", "smooth", "unclipped"):
+            assert np.array_equal(getattr(cut_maps, name)[cut_mask], getattr(maps, name)[mask])
