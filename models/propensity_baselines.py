@@ -5,6 +5,8 @@ likelihood of Fader, Hardie & Lee (2005), "Counting your customers the easy way"
 Science 24(2). The maintained libraries were checked and not used: ``btyd`` 0.1a1 is an alpha
 pinning ``pymc<5`` and ``autograd==1.4``; ``pymc-marketing`` pulls in PyMC and PyTensor (a
 compiler toolchain) for one four-parameter fit; ``lifetimes`` has had no release since 2020.
+The fit reproduces the paper's own estimates on its CDNOW sample (r 0.243, alpha 4.414, a 0.793,
+b 2.426, log-likelihood -9582.4; ``tests/unit/test_bgnbd_reference.py``).
 """
 
 from __future__ import annotations
