@@ -2,26 +2,17 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
+from waiting import wait_until
 
 from data.records import AnalysisRecord
 from skinlab.audit import AuditEvent
 from skinlab.db import make_engine, make_sessionmaker, upgrade_database
 from skinlab.settings import Settings
-
-
-def _until(condition: Callable[[], bool], timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.01)
-    return condition()
 
 
 def test_the_server_purges_at_start_up(
@@ -42,7 +33,7 @@ def test_the_server_purges_at_start_up(
         with factory() as session:
             return session.get(AnalysisRecord, "old") is None
 
-    assert _until(purged)
+    assert wait_until(purged)
     with factory() as session:
         actions = list(session.scalars(select(AuditEvent.action)))
     assert actions.count("retention_purged") == 1

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 from sqlalchemy import Engine, text
@@ -21,18 +21,8 @@ from skinlab.audit import (
 )
 from skinlab.cli import app
 from skinlab.cli_audit import ACTIONS
-from skinlab.db import make_engine, make_sessionmaker, upgrade_database
+from skinlab.db import make_engine, make_sessionmaker
 from skinlab.settings import Settings
-
-
-@pytest.fixture
-def engine(settings_factory: Callable[..., Settings]) -> Iterator[Engine]:
-    """A migrated database (the triggers come with migration 0007, not with create_all)."""
-    settings = settings_factory()
-    engine = make_engine(settings.database_url)
-    upgrade_database(settings, engine=engine)
-    yield engine
-    engine.dispose()
 
 
 def _append_three(engine: Engine) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -20,19 +19,10 @@ from skinlab.audit import (
 )
 from skinlab.audit_anchor import AnchorMismatch, check_anchor, read_anchor, write_anchor
 from skinlab.cli import app
-from skinlab.db import make_engine, make_sessionmaker, upgrade_database, utcnow
-from skinlab.settings import Settings, get_settings
+from skinlab.db import make_engine, make_sessionmaker, utcnow
+from skinlab.settings import get_settings
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def engine(settings_factory: Callable[..., Settings]) -> Iterator[Engine]:
-    settings = settings_factory()
-    engine = make_engine(settings.database_url)
-    upgrade_database(settings, engine=engine)
-    yield engine
-    engine.dispose()
 
 
 def _append(engine: Engine, *subjects: str) -> None:

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import select
+from waiting import wait_until
 
 from data.records import AnalysisRecord
 from serving.housekeeping import PeriodicJob, housekeeping_jobs
@@ -17,15 +18,6 @@ from skinlab.audit import AuditAction, AuditEvent, record_audit
 from skinlab.audit_anchor import read_anchor
 from skinlab.db import make_engine, make_sessionmaker, upgrade_database
 from skinlab.settings import Settings
-
-
-def _until(condition: Callable[[], bool], timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.01)
-    return condition()
 
 
 def test_a_job_runs_at_start_then_every_interval_and_survives_failures() -> None:
@@ -38,7 +30,7 @@ def test_a_job_runs_at_start_then_every_interval_and_survives_failures() -> None
 
     job = PeriodicJob("test", 0.02, flaky)
     job.start()
-    assert _until(lambda: len(calls) >= 4)
+    assert wait_until(lambda: len(calls) >= 4)
     job.stop()
     settled = len(calls)
     time.sleep(0.1)
