@@ -13,14 +13,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.figure import Figure
 from numpy.typing import NDArray
 
+from training._figures import plt, save_figure
 from training.propensity_pipeline import PropensityResult
 
 OPERATING_FRACTION = 0.10
@@ -30,13 +26,6 @@ PROPENSITY_PLOTS = (
     "confusion_top10.png",
     "feature_importance.png",
 )
-
-
-def _save(fig: Figure, path: Path) -> Path:
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
 
 
 def top_fraction_confusion(
@@ -73,7 +62,7 @@ def _calibration_and_lift(result: PropensityResult, path: Path) -> Path:
     lift_ax.set_ylabel("share of buyers captured")
     lift_ax.set_title("Cumulative capture (gains)")
     lift_ax.legend()
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def _score_distribution(labels: NDArray[Any], scores: NDArray[np.float64], path: Path) -> Path:
@@ -89,7 +78,7 @@ def _score_distribution(labels: NDArray[Any], scores: NDArray[np.float64], path:
     ax.set_ylabel("share of the group")
     ax.set_title(f"Held-out scores: {int(y.sum())} buyers, {int((~y).sum())} non-buyers")
     ax.legend()
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def _confusion(labels: NDArray[Any], scores: NDArray[np.float64], path: Path) -> Path:
@@ -108,7 +97,7 @@ def _confusion(labels: NDArray[Any], scores: NDArray[np.float64], path: Path) ->
         f"precision {precision:.3f}, recall {recall:.3f}",
         fontsize=10,
     )
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def _importance(result: PropensityResult, path: Path) -> Path:
@@ -118,7 +107,7 @@ def _importance(result: PropensityResult, path: Path) -> Path:
     fig, ax = plt.subplots(figsize=(7, 6))
     ax.barh([fitted.feature_names[i] for i in order], gain[order], color="#3b7dd8")
     ax.set_title("LightGBM feature importance (total gain, top 20)")
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_run(result: PropensityResult, folder: Path) -> list[Path]:

@@ -23,10 +23,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
@@ -35,6 +31,7 @@ from numpy.typing import NDArray
 from data.vocabulary import CONCERNS
 from models.measures import FEATURE_NAMES
 from models.tone import tone_category
+from training._figures import plt, save_figure
 
 BAND_EDGES = (15.0, 40.0, 70.0)
 BAND_NAMES = ("none", "mild", "moderate", "severe")
@@ -63,13 +60,6 @@ class HeldOutFaces:
 def severity_band(values: NDArray[Any]) -> NDArray[np.int64]:
     """Index into ``BAND_NAMES`` of each 0-100 value."""
     return np.searchsorted(np.asarray(BAND_EDGES), np.asarray(values), side="right")
-
-
-def _save(fig: Figure, path: Path) -> Path:
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
 
 
 def _per_concern(
@@ -110,7 +100,7 @@ def plot_metrics(metrics: dict[str, Any], path: Path) -> Path:
     mae_ax.legend()
     for axis in (rho_ax, mae_ax):
         axis.tick_params(axis="x", rotation=45)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def _calibration(axis: Axes, labels: NDArray[Any], scores: NDArray[Any]) -> None:
@@ -163,7 +153,7 @@ def _importance(importance: dict[str, NDArray[Any]], path: Path) -> Path:
     ax.set_yticks(range(len(FEATURE_NAMES)), list(FEATURE_NAMES), fontsize=8)
     ax.set_title("Feature importance: each head's share of total gain")
     fig.colorbar(image, ax=ax, fraction=0.04)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def _per_tone(faces: HeldOutFaces, path: Path) -> Path:
@@ -180,7 +170,7 @@ def _per_tone(faces: HeldOutFaces, path: Path) -> Path:
     ax.set_ylabel("mean absolute error (points)")
     ax.set_title("Error per skin tone (ITA° category of the held-out face)")
     ax.legend(fontsize=8)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_run(
@@ -210,7 +200,7 @@ def plot_run(
     )
     written = [plot_metrics(metrics, folder / SKIN_PLOTS[0])]
     for name, (title, draw) in zip(SKIN_PLOTS[1:5], panels, strict=True):
-        written.append(_save(_per_concern(faces, title, draw), folder / name))
+        written.append(save_figure(_per_concern(faces, title, draw), folder / name))
     written.append(_importance(importance, folder / SKIN_PLOTS[5]))
     written.append(_per_tone(faces, folder / SKIN_PLOTS[6]))
     return written
