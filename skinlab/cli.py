@@ -6,10 +6,9 @@ imports them inside each command so that ``skinlab --help`` answers at once.
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -19,6 +18,7 @@ from skinlab.cli_drift import drift_app
 from skinlab.cli_formulation import bench_formulate_command, catalog_app, formulate_command
 from skinlab.cli_keys import keys_app
 from skinlab.cli_models import mlflow_app, models_app
+from skinlab.cli_output import print_json
 from skinlab.cli_photos import photos_app
 from skinlab.cli_propensity import (
     ingest_command,
@@ -67,11 +67,6 @@ train_app.command("propensity")(train_propensity_command)
 
 # Exit status of `skinlab analyze` when the photo cannot be analysed (bad input or quality).
 EXIT_REJECTED = 2
-
-
-def print_json(document: Any) -> None:
-    """Print a JSON document the way every command does (UTF-8, indented)."""
-    typer.echo(json.dumps(document, ensure_ascii=False, indent=2, default=str))
 
 
 @app.command()

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
+from skinlab.cli_output import print_json
 from skinlab.settings import get_settings
 
 audit_app = typer.Typer(
@@ -60,7 +61,7 @@ def audit_list(
             for event in list_events(session, action=action, limit=limit)
         ]
     if json_output:
-        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        print_json(rows)
         return
     from rich.console import Console
     from rich.table import Table

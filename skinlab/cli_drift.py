@@ -16,6 +16,8 @@ from typing import Annotated, Any
 
 import typer
 
+from skinlab.cli_output import print_json
+
 EXIT_REJECTED = 2
 DEFAULT_SINCE_DAYS = 30.0
 
@@ -25,10 +27,6 @@ drift_app = typer.Typer(help="Drift of inputs and scores against the training da
 class DriftModel(StrEnum):
     skin_heads = "skin-heads"
     propensity = "propensity"
-
-
-def _print(document: object) -> None:
-    typer.echo(json.dumps(document, ensure_ascii=False, indent=2, default=str))
 
 
 def _summary(report: dict[str, Any], seconds: float) -> None:
@@ -101,7 +99,7 @@ def report_command(
                 settings.models_dir / "propensity", load_events(folder), str(folder)
             )
     except SkinlabError as error:
-        _print({"error": error.to_dict()})
+        print_json({"error": error.to_dict()})
         raise typer.Exit(EXIT_REJECTED) from error
     seconds = time.perf_counter() - started
     if out is not None:
@@ -112,7 +110,7 @@ def report_command(
             text = render_html(report)
         out.write_text(text, encoding="utf-8")
     if json_output:
-        _print(report)
+        print_json(report)
     else:
         _summary(report, seconds)
         if out is not None:
@@ -145,10 +143,10 @@ def reference_command(
             folder = settings.models_dir / "propensity"
             reference = shipped_reference(folder)
     except SkinlabError as error:
-        _print({"error": error.to_dict()})
+        print_json({"error": error.to_dict()})
         raise typer.Exit(EXIT_REJECTED) from error
     path = reference.save(folder)
-    _print(
+    print_json(
         {
             "model": reference.model,
             "model_version": reference.model_version,

@@ -8,16 +8,13 @@ from typing import Annotated
 
 import typer
 
+from skinlab.cli_output import print_json
 from skinlab.errors import InvalidInput, SkinlabError
 from skinlab.settings import get_settings
 
 catalog_app = typer.Typer(help="The formulation catalog.", no_args_is_help=True)
 EXIT_REJECTED = 2
 EXIT_INVALID_CATALOG = 1
-
-
-def _print(document: object) -> None:
-    typer.echo(json.dumps(document, ensure_ascii=False, indent=2, default=str))
 
 
 @catalog_app.command("validate")
@@ -34,10 +31,10 @@ def catalog_validate(
     try:
         report = validate_catalog(load_catalog(folder or get_settings().catalog_dir))
     except SkinlabError as error:
-        _print({"error": error.to_dict()})
+        print_json({"error": error.to_dict()})
         raise typer.Exit(EXIT_INVALID_CATALOG) from error
     if json_output:
-        _print(report.to_dict())
+        print_json(report.to_dict())
     else:
         typer.echo(f"catalog {report.catalog_version}: {'OK' if report.ok else 'INVALID'}")
         typer.echo("  " + ", ".join(f"{k} {v}" for k, v in report.counts.items()))
@@ -63,10 +60,10 @@ def catalog_diff(
     try:
         diff = diff_catalogs(load_catalog(old), load_catalog(new))
     except SkinlabError as error:
-        _print({"error": error.to_dict()})
+        print_json({"error": error.to_dict()})
         raise typer.Exit(EXIT_INVALID_CATALOG) from error
     if json_output:
-        _print(diff)
+        print_json(diff)
     else:
         typer.echo("\n".join(summarise(diff)))
 
@@ -113,11 +110,11 @@ def formulate_command(
         finally:
             engine.dispose()
     except SkinlabError as error:
-        _print({"error": error.to_dict()})
+        print_json({"error": error.to_dict()})
         raise typer.Exit(EXIT_REJECTED) from error
     body = formulate_response(issued).model_dump(mode="json")
     if json_output:
-        _print(body)
+        print_json(body)
         return
     formula = body["formula"]
     typer.echo(f"SKU {body['sku']} ({'new' if body['new_sku'] else 'existing'})")
@@ -145,7 +142,7 @@ def bench_formulate_command(
         regret_sample=regret_sample,
     )
     if json_output:
-        _print(report)
+        print_json(report)
         return
     for key, value in report.items():
         typer.echo(f"{key}: {value}")

@@ -6,12 +6,12 @@ only its SHA-256. ``revoke`` takes effect on the next request, in every worker.
 
 from __future__ import annotations
 
-import json
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from skinlab.cli_output import print_json
 from skinlab.roles import Role
 from skinlab.settings import get_settings
 
@@ -108,7 +108,7 @@ def list_keys(
     with _session() as session:
         rows = [_public(r) for r in list_api_keys(session, include_revoked=not active)]
     if json_output:
-        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        print_json(rows)
         return
     from rich.console import Console
     from rich.table import Table

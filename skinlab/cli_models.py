@@ -8,7 +8,6 @@ imported inside the commands so ``skinlab --help`` stays fast.
 from __future__ import annotations
 
 import getpass
-import json
 import subprocess
 import sys
 from collections.abc import Callable
@@ -16,6 +15,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
+from skinlab.cli_output import print_json
 from skinlab.settings import get_settings
 
 EXIT_REJECTED = 2
@@ -25,10 +25,6 @@ models_app = typer.Typer(help="Shipped models and the model registry.", no_args_
 mlflow_app = typer.Typer(help="The MLflow tracking store.", no_args_is_help=True)
 
 T = TypeVar("T")
-
-
-def _print(document: object) -> None:
-    typer.echo(json.dumps(document, ensure_ascii=False, indent=2, default=str))
 
 
 def _user() -> str:
@@ -45,7 +41,7 @@ def _run(action: Callable[[], T]) -> T:
     try:
         return action()
     except SkinlabError as error:
-        _print({"error": error.to_dict()})
+        print_json({"error": error.to_dict()})
         raise typer.Exit(EXIT_REJECTED) from error
 
 
@@ -66,7 +62,7 @@ def models_list(
 
     models = _run(lambda: list_models(get_settings()))
     if json_output:
-        _print(models)
+        print_json(models)
         return
     for model in models:
         history = " → ".join(str(v) for v in model["champion_history"]) or "none"
@@ -104,7 +100,7 @@ def models_compare(
 
     result = _run(lambda: compare(get_settings(), model, version))
     if json_output:
-        _print(result)
+        print_json(result)
     else:
         frozen = result["frozen_set"]
         typer.echo(
@@ -146,7 +142,7 @@ def models_promote(
         )
     )
     if json_output:
-        _print(result)
+        print_json(result)
         return
     forced = f" (FORCED: {result['reason']})" if result["forced"] else ""
     typer.echo(f"{model}: champion is now v{result['version']}, was v{result['previous']}{forced}")
@@ -163,7 +159,7 @@ def models_rollback(
 
     result = _run(lambda: rollback(get_settings(), model, actor=actor or _user()))
     if json_output:
-        _print(result)
+        print_json(result)
         return
     typer.echo(f"{model}: champion is back to v{result['version']} (v{result['previous']} retired)")
 
@@ -173,7 +169,7 @@ def models_history(model: Annotated[str, typer.Argument(help=MODEL_HELP)]) -> No
     """Registrations, promotions (forced ones with their reason) and rollbacks, as JSON."""
     from training.registry import history
 
-    _print(_run(lambda: history(get_settings(), model)))
+    print_json(_run(lambda: history(get_settings(), model)))
 
 
 @mlflow_app.command("ui")

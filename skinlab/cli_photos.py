@@ -7,13 +7,13 @@ is written to the audit trail (under a keyed hash of the user id) before any fil
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from skinlab.cli_output import print_json
 from skinlab.settings import get_settings
 
 photos_app = typer.Typer(
@@ -116,7 +116,7 @@ def photos_rotate_key(
         record_audit(session, AuditAction.PHOTO_KEY_ROTATED, actor=cli_actor(), details=report)
         session.commit()
     if json_output:
-        typer.echo(json.dumps({**report, "failed_files": failed}, indent=2))
+        print_json({**report, "failed_files": failed})
     else:
         typer.echo(
             f"key {report['key_id']}: {counts['resealed']} re-sealed, {counts['current']} "

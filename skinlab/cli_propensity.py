@@ -5,7 +5,6 @@ Heavy imports (numpy, pyarrow, pandas) happen inside the commands so ``skinlab -
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from contextlib import redirect_stdout
@@ -15,13 +14,11 @@ from typing import Annotated
 
 import typer
 
+from skinlab.cli_output import print_json
+
 EXIT_REJECTED = 2
 MAX_USERS = 10_000_000  # the simulator's limit (data.simulator.MAX_USERS)
 LOCAL_SCHEDULER = "local"  # training.propensity_dask.LOCAL, without importing Dask for --help
-
-
-def _print(document: object) -> None:
-    typer.echo(json.dumps(document, ensure_ascii=False, indent=2, default=str))
 
 
 def simulate_command(
@@ -56,10 +53,10 @@ def simulate_command(
         ) as bar:
             summary = write_simulation(settings, users, out, workers=workers, progress=bar.update)
     except SkinlabError as error:
-        _print({"error": error.to_dict()})
+        print_json({"error": error.to_dict()})
         raise typer.Exit(EXIT_REJECTED) from error
     if json_output:
-        _print(summary)
+        print_json(summary)
         return
     typer.echo(f"simulated {summary['users']:,} users in {summary['seconds']} s -> {out}")
     for key, value in summary.items():
@@ -87,11 +84,11 @@ def ingest_command(
     try:
         result = ingest_file(file, table, out)
     except SkinlabError as error:
-        _print({"error": error.to_dict()})
+        print_json({"error": error.to_dict()})
         raise typer.Exit(EXIT_REJECTED) from error
     report = result.report
     if json_output:
-        _print(report.to_dict())
+        print_json(report.to_dict())
     else:
         verdict = "OK" if report.ok else "ROWS REJECTED"
         typer.echo(
@@ -233,7 +230,7 @@ def train_propensity_command(
                     settings_config, target, events=tables, trained_on=trained_on
                 )
     except SkinlabError as error:
-        _print({"error": error.to_dict()})
+        print_json({"error": error.to_dict()})
         raise typer.Exit(EXIT_REJECTED) from error
     run_id = None
     if track:
@@ -248,7 +245,7 @@ def train_propensity_command(
     if ingest is not None:
         summary["ingest"] = {k: ingest[k] for k in ("rows_read", "rows_valid", "rows_rejected")}
     if json_output:
-        _print(summary)
+        print_json(summary)
         return
     typer.echo(f"propensity ({summary['task']}) trained on {summary['trained_on']} -> {target}")
     for name, values in summary["metrics"].items():  # type: ignore[attr-defined]
@@ -296,6 +293,6 @@ def score_propensity_command(
                 client, events, artifacts, as_of.date(), out, partitions=partitions
             )
     except SkinlabError as error:
-        _print({"error": error.to_dict()})
+        print_json({"error": error.to_dict()})
         raise typer.Exit(EXIT_REJECTED) from error
-    _print(summary)
+    print_json(summary)

@@ -7,18 +7,15 @@ command prints the same JSON as the API.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from skinlab.cli_output import print_json
+
 EXIT_REJECTED = 2
-
-
-def _print(document: object) -> None:
-    typer.echo(json.dumps(document, ensure_ascii=False, indent=2, default=str))
 
 
 def _flat(record: dict[str, Any]) -> dict[str, Any]:
@@ -97,7 +94,7 @@ def rank_command(
     except UnknownSegment as error:
         raise typer.BadParameter(f"{error}; one of: {', '.join(SEGMENTS)}") from error
     except SkinlabError as error:
-        _print({"error": error.to_dict()})
+        print_json({"error": error.to_dict()})
         raise typer.Exit(EXIT_REJECTED) from error
     why = (
         scorer.reasons(board.features.loc[ranking.users.index], k=reasons)
@@ -113,10 +110,10 @@ def rank_command(
         "excluded": {**ranking.excluded, "cooldown_days": board.cooldown_days},
     }
     if out is None:
-        _print({**summary, "users": records})
+        print_json({**summary, "users": records})
         return
     write_task_list(records, out)
-    _print({**summary, "rows": len(records), "out": str(out)})
+    print_json({**summary, "rows": len(records), "out": str(out)})
 
 
 def bench_rank_command(
@@ -137,7 +134,7 @@ def bench_rank_command(
 
     report = bench_rank(users, events=events, n_jobs=jobs, progress=step)
     if json_output:
-        _print(report)
+        print_json(report)
         return
     for key, value in report.items():
         typer.echo(f"{key}: {value}")

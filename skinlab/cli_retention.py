@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 import typer
 
+from skinlab.cli_output import print_json
 from skinlab.settings import get_settings
 
 retention_app = typer.Typer(
@@ -31,7 +31,7 @@ def retention_purge(
     with audit_session(settings) as session:
         report = purge_expired(session, settings, now=utcnow(), dry_run=dry_run, actor=cli_actor())
     if json_output:
-        typer.echo(json.dumps(report.to_json(), indent=2))
+        print_json(report.to_json())
         return
     verb = "would delete" if dry_run else "deleted"
     cutoff = report.analyses_cutoff.isoformat() if report.analyses_cutoff else "no limit"
