@@ -17,7 +17,7 @@ from data.vocabulary import Region
 from models.face import FaceDetection, FaceDetector
 from models.landmarks import FaceLandmarker, FaceLandmarks
 from models.measures import ALIGNED_SIZE, FaceMaps, compute_maps, region_features
-from models.quality import measure_quality
+from models.quality import crop_slices, measure_quality
 from models.regions import AlignedFace, HeadPose, align_face, head_pose, region_masks
 from models.results import QualityMeasures
 
@@ -43,14 +43,30 @@ class FaceMeasurement:
 
 
 def _to_photo(
-    mask: NDArray[np.bool_], matrix: NDArray[np.floating], shape: tuple[int, ...]
+    mask: NDArray[np.bool_],
+    matrix: NDArray[np.floating],
+    shape: tuple[int, ...],
+    box: tuple[float, float, float, float],
 ) -> NDArray[np.bool_]:
-    """An aligned-frame mask in photo pixels (cheaper than masking the full photo again)."""
-    inverse = cv2.invertAffineTransform(np.asarray(matrix, dtype=np.float64))
-    warped = cv2.warpAffine(
-        mask.astype(np.uint8), inverse, (int(shape[1]), int(shape[0])), flags=cv2.INTER_NEAREST
+    """An aligned-frame mask in photo pixels, drawn only inside the face box.
+
+    The quality gate reads the skin mask only inside the face box, so only that crop is warped
+    (the rest stays False); warping the whole photo cost more than the rest of the gate.
+    """
+    height, width = int(shape[0]), int(shape[1])
+    rows, cols = crop_slices(box, width, height)
+    to_aligned = np.asarray(matrix, dtype=np.float64).copy()
+    # Crop pixel (x, y) is photo pixel (x + x0, y + y0).
+    to_aligned[:, 2] += to_aligned[:, :2] @ np.array([cols.start, rows.start], np.float64)
+    crop = cv2.warpAffine(
+        mask.astype(np.uint8),
+        to_aligned,
+        (cols.stop - cols.start, rows.stop - rows.start),
+        flags=cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP,
     )
-    return np.asarray(warped, dtype=bool)
+    photo = np.zeros((height, width), dtype=bool)
+    photo[rows, cols] = np.asarray(crop, dtype=bool)
+    return photo
 
 
 def counted_faces(detections: list[FaceDetection]) -> list[FaceDetection]:
@@ -107,7 +123,7 @@ class FaceMeasurer:
             face_box=faces[0].box,
             faces_found=len(faces),
             pose_deg=(pose.yaw_deg, pose.pitch_deg, pose.roll_deg),
-            skin_mask=_to_photo(skin, aligned.matrix, rgb.shape[:2]),
+            skin_mask=_to_photo(skin, aligned.matrix, rgb.shape[:2], faces[0].box),
         )
         maps = compute_maps(aligned.image, skin)
         features, regions = region_features(maps, masks)

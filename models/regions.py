@@ -12,6 +12,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from data.vocabulary import REGIONS, Region
+from models._stats import column_medians
 from models.mesh_indices import (
     FACE_OVAL,
     LEFT_EYE,
@@ -147,8 +148,8 @@ def _colour_outliers(
     lightness, a, b = lab[..., 0], lab[..., 1], lab[..., 2]
     skin = lab[candidate]
     skin = skin[:: max(1, len(skin) // _STAT_SAMPLES)]
-    median = np.median(skin, axis=0)
-    spread = 1.4826 * np.median(np.abs(skin - median), axis=0)
+    median = column_medians(skin)
+    spread = 1.4826 * column_medians(np.abs(skin - median))
     dark = lightness < median[0] - max(_DARK_SIGMAS * spread[0], _DARK_MIN_L)
     chroma_limit = max(_CHROMA_SIGMAS * float(np.hypot(spread[1], spread[2])), _CHROMA_MIN)
     off_hue = (a - median[1]) ** 2 + (b - median[2]) ** 2 > chroma_limit**2
