@@ -220,9 +220,8 @@ def _light(face: NDArray[np.uint8], skin: NDArray[np.bool_] | None) -> tuple[flo
         on_skin = skin[::step, ::step].reshape(-1)
         if np.count_nonzero(on_skin) >= _MIN_SKIN_PIXELS:
             pixels = pixels[on_skin]
-    lightness = cv2.cvtColor(
-        (pixels.astype(np.float32) / 255.0).reshape(-1, 1, 3), cv2.COLOR_RGB2Lab
-    )[:, 0, 0]
+    lab = cv2.cvtColor((pixels.astype(np.float32) / 255.0).reshape(-1, 1, 3), cv2.COLOR_RGB2Lab)
+    lightness = np.asarray(lab[:, 0, 0], dtype=np.float32)
     # Elementwise maxima: numpy's max over a last axis of 3 is several times slower.
     brightest = np.maximum(np.maximum(pixels[:, 0], pixels[:, 1]), pixels[:, 2])
     clipped = float(np.mean(brightest >= CLIPPED_LEVEL))

@@ -256,6 +256,23 @@ def train_skin(
     print_json(manifest)
 
 
+@train_app.command("skin-seeds")
+def train_skin_seeds(
+    seeds: Annotated[int, typer.Option(min=1, help="Seeds to train with")] = 5,
+    config: Annotated[
+        Path | None, typer.Option(exists=True, dir_okay=False, help="Training YAML")
+    ] = None,
+) -> None:
+    """Train the skin heads with several seeds on one data set and print the spread of every
+    behaviour figure (the shipped heads are not touched)."""
+    from training.skin_seed_spread import seed_spread
+
+    def say(line: str) -> None:
+        typer.echo(line, err=True)
+
+    print_json(seed_spread(get_settings(), seeds=seeds, config=config, progress=say))
+
+
 @bench_app.command("analyze")
 def bench_analyze(
     n: Annotated[int, typer.Option(min=1, help="Photos to analyse")] = 200,
