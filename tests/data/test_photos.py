@@ -26,7 +26,25 @@ def test_train_and_test_faces_are_different_people() -> None:
     assert train and test and not train & test
 
 
+def test_validation_faces_are_neither_trained_on_nor_held_out() -> None:
+    validation = {p.name for p in shipped_photos("synthetic-validation")}
+    train = {p.name for p in shipped_photos("synthetic-train")}
+    test = {p.name for p in shipped_photos("synthetic-test")}
+    assert validation and not validation & (train | test)
+
+
+def test_validation_faces_name_their_version_and_the_rights_to_the_picture() -> None:
+    sources = yaml.safe_load((FACES_DIR / "SOURCES.yaml").read_text(encoding="utf-8"))
+    for entry in sources["photos"]:
+        uses = entry["use"] if isinstance(entry["use"], list) else [entry["use"]]
+        if "synthetic-validation" in uses:
+            assert "==" in entry["package"], entry["file"]
+            assert entry["path_in_package"] and entry["image_rights"], entry["file"]
+            assert entry["faces"] == 1, entry["file"]
+
+
 def test_photos_load_as_rgb() -> None:
-    for path in shipped_photos("synthetic-train") + shipped_photos("synthetic-test"):
+    groups = ("synthetic-train", "synthetic-test", "synthetic-validation")
+    for path in (photo for group in groups for photo in shipped_photos(group)):
         image = load_rgb(path)
         assert image.ndim == 3 and image.shape[2] == 3 and image.dtype.name == "uint8"
