@@ -15,6 +15,7 @@ import typer
 from skinlab import __version__
 from skinlab.cli_audit import audit_app
 from skinlab.cli_drift import drift_app
+from skinlab.cli_eval import eval_app
 from skinlab.cli_formulation import bench_formulate_command, catalog_app, formulate_command
 from skinlab.cli_keys import keys_app
 from skinlab.cli_models import mlflow_app, models_app
@@ -57,6 +58,7 @@ app.add_typer(photos_app, name="photos")
 app.add_typer(retention_app, name="retention")
 app.add_typer(score_app, name="score")
 app.add_typer(drift_app, name="drift")
+app.add_typer(eval_app, name="eval")
 app.command("formulate")(formulate_command)
 bench_app.command("formulate")(bench_formulate_command)
 app.command("simulate")(simulate_command)

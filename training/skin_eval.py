@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -55,11 +56,17 @@ class SweepPoint:
 
 
 def severity_sweep(
-    analyzer: SkinAnalyzer, sources: list[SourceFace], *, seed: int = 7
+    analyzer: SkinAnalyzer,
+    sources: list[SourceFace],
+    *,
+    seed: int = 7,
+    progress: Callable[[str], None] | None = None,
 ) -> list[SweepPoint]:
     """Paint each concern alone over the severity grid on every source face and tone."""
     points: list[SweepPoint] = []
     for index, source in enumerate(sources):
+        if progress is not None:
+            progress(f"sweep {index + 1}/{len(sources)}: {source.name}")
         for ita in SWEEP_TONES:
             for concern in CONCERNS:
                 for severity in SWEEP_SEVERITIES:
@@ -121,11 +128,17 @@ def summarise_sweep(points: list[SweepPoint]) -> dict[str, Any]:
     return out
 
 
-def invariance(analyzer: SkinAnalyzer, photos: list[Path]) -> dict[str, Any]:
+def invariance(
+    analyzer: SkinAnalyzer,
+    photos: list[Path],
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
     """Largest score change per concern over the capture changes, on untouched photos."""
     worst: dict[Concern, float] = dict.fromkeys(CONCERNS, 0.0)
     detail: dict[str, dict[str, float]] = {}
-    for path in photos:
+    for number, path in enumerate(photos, start=1):
+        if progress is not None:
+            progress(f"capture changes {number}/{len(photos)}: {path.stem}")
         original = load_rgb(path)
         base = analyzer.analyze(original).scores
         for name, change in CAPTURE_CHANGES:
@@ -139,12 +152,18 @@ def invariance(analyzer: SkinAnalyzer, photos: list[Path]) -> dict[str, Any]:
 
 
 def evaluate_analyzer(
-    analyzer: SkinAnalyzer, test_photos: list[Path], invariance_photos: list[Path]
+    analyzer: SkinAnalyzer,
+    test_photos: list[Path],
+    invariance_photos: list[Path],
+    progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
-    """The full behavioural report: sweep summary and invariance."""
+    """The full behavioural report: sweep summary and invariance.
+
+    ``progress``, if given, is called with a line of text as each face or photo starts.
+    """
     sources = prepare_sources(analyzer.measurer, test_photos)
     originals = [s for s in sources if not s.name.endswith("-mirror")]
     return {
-        "sweep": summarise_sweep(severity_sweep(analyzer, originals)),
-        "invariance": invariance(analyzer, invariance_photos),
+        "sweep": summarise_sweep(severity_sweep(analyzer, originals, progress=progress)),
+        "invariance": invariance(analyzer, invariance_photos, progress),
     }
