@@ -31,8 +31,10 @@ def _row(
     ]
     if sweep is not None:
         within = sweep[concern].get("spearman_within_face", float("nan"))
+        person = sweep[concern].get("spearman_within_person", float("nan"))
         cells += [
             f"{sweep[concern]['spearman']:.3f}",
+            f"{person:.3f}",
             f"{within:.3f}",
             f"{sweep[concern]['tone_gap'] * 100:.0f}%",
         ]
@@ -54,8 +56,8 @@ def skin_model_card(manifest: dict[str, Any], behaviour: dict[str, Any] | None =
     header = "| concern | what it measures | scored in | ρ held-out | MAE held-out |"
     rule = "|---|---|---|---|---|"
     if sweep is not None:
-        header += " ρ sweep pooled | ρ within face | tone gap |"
-        rule += "---|---|---|"
+        header += " ρ sweep pooled | ρ within person | ρ within face | tone gap |"
+        rule += "---|---|---|---|"
     if inv is not None:
         header += " max Δ capture |"
         rule += "---|"
@@ -85,9 +87,10 @@ def skin_model_card(manifest: dict[str, Any], behaviour: dict[str, Any] | None =
             "",
             "ρ sweep: each concern painted alone at severities 0-1 on held-out faces at four",
             "tones, pooled (a person's natural redness or shine counts against it) and within",
-            "each face and tone (baseline held fixed); tone gap: relative MAE difference,",
-            "lightest vs darkest tone; max Δ capture: largest score change of untouched faces",
-            "under JPEG 70-95, ±15% light,",
+            "each face and tone (baseline held fixed); ρ within person: ρ within each person",
+            "across all tones and severities, averaged over people; tone gap: relative MAE",
+            "difference, lightest vs darkest tone; max Δ capture: largest score change of",
+            "untouched faces under JPEG 70-95, ±15% light,",
             "±10° rotation and 0.8-1.25× scale.",
             "",
             "Known failure modes: make-up hides colour and texture; side light creates false",
