@@ -29,41 +29,9 @@ from training.drift_skin import training_specs
 from training.skin import export_heads, fit_heads
 from training.skin_dataset import build_table
 from training.skin_eval import evaluate_analyzer
+from training.skin_targets import TARGETS, figures, targets_met
 
 log = logging.getLogger(__name__)
-
-# The issue's behaviour targets, as (figure, direction, bound).
-TARGETS: dict[str, tuple[str, float]] = {
-    "spearman": (">=", 0.9),
-    "spearman_within_face": (">=", 0.9),
-    "tone_gap": ("<=", 0.25),
-    "capture_max_delta": ("<=", 5.0),
-}
-
-
-def figures(behaviour: dict[str, Any]) -> dict[str, dict[str, float]]:
-    """Per concern, the figures that have a target (plus ρ within each person) of one run."""
-    sweep, delta = behaviour["sweep"], behaviour["invariance"]["max_delta"]
-    return {
-        concern: {
-            "spearman": float(sweep[concern]["spearman"]),
-            "spearman_within_face": float(sweep[concern]["spearman_within_face"]),
-            "spearman_within_person": float(sweep[concern]["spearman_within_person"]),
-            "tone_gap": float(sweep[concern]["tone_gap"]),
-            "capture_max_delta": float(delta[concern]),
-        }
-        for concern in CONCERNS
-    }
-
-
-def targets_met(run: dict[str, dict[str, float]]) -> int:
-    """How many of the ``len(CONCERNS) * len(TARGETS)`` targets one run meets."""
-    met = 0
-    for values in run.values():
-        for name, (direction, bound) in TARGETS.items():
-            value = values[name]
-            met += value >= bound if direction == ">=" else value <= bound
-    return met
 
 
 def summarise(runs: list[dict[str, dict[str, float]]]) -> dict[str, Any]:

@@ -5,7 +5,7 @@ earlier change was also judged. ``synthetic-validation`` holds other people agai
 neither training nor those figures, so a change can be checked on faces it was not tuned on.
 The same evaluation (``training.skin_eval``) runs on the group's photos, for the severity sweep
 and (unless another group is named) for the capture changes, and each figure gets a verdict
-against the issue's target (``training.skin_seed_spread.TARGETS``).
+against the issue's target (``training.skin_targets.TARGETS``).
 """
 
 from __future__ import annotations
@@ -20,16 +20,15 @@ from models.analyzer import SkinAnalyzer
 from skinlab.errors import InvalidInput
 from skinlab.settings import Settings
 from training.skin_eval import evaluate_analyzer
-from training.skin_seed_spread import TARGETS, figures
+from training.skin_targets import TARGETS, figures, meets
 
 VALIDATION_GROUP = "synthetic-validation"
 MET, NOT_MET = "met", "not met"
 
 
-def verdict(value: float, direction: str, bound: float) -> str:
-    """``met`` when ``value`` is on the right side of ``bound`` (bound included)."""
-    ok = value >= bound if direction == ">=" else value <= bound
-    return MET if ok else NOT_MET
+def verdict(name: str, value: float) -> str:
+    """``met`` when ``value`` of the figure ``name`` meets its target (bound included)."""
+    return MET if meets(name, value) else NOT_MET
 
 
 def judge(measured: dict[str, dict[str, float]]) -> dict[str, Any]:
@@ -38,7 +37,7 @@ def judge(measured: dict[str, dict[str, float]]) -> dict[str, Any]:
     Parameters
     ----------
     measured : dict
-        :func:`training.skin_seed_spread.figures` of one evaluation.
+        :func:`training.skin_targets.figures` of one evaluation.
 
     Returns
     -------
@@ -55,7 +54,7 @@ def judge(measured: dict[str, dict[str, float]]) -> dict[str, Any]:
                 row[name] = value
                 continue
             direction, bound = TARGETS[name]
-            outcome = verdict(value, direction, bound)
+            outcome = verdict(name, value)
             met += outcome == MET
             row[name] = {"value": value, "target": f"{direction} {bound:g}", "verdict": outcome}
         concerns[concern] = row

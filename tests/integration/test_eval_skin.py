@@ -22,7 +22,7 @@ from models.analyzer import HEADS_DIR, SkinAnalyzer
 from models.heads import MANIFEST
 from skinlab.cli import app
 from skinlab.settings import SHIPPED_MODELS_DIR, Settings
-from training.skin_seed_spread import TARGETS, figures
+from training.skin_targets import TARGETS, figures
 from training.skin_validation import MET, NOT_MET, judge, verdict
 
 runner = CliRunner()
@@ -40,8 +40,9 @@ def small_grid(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_verdicts_hold_at_the_bound_and_flip_past_it() -> None:
-    assert verdict(0.9, ">=", 0.9) == MET and verdict(0.8999, ">=", 0.9) == NOT_MET
-    assert verdict(5.0, "<=", 5.0) == MET and verdict(5.01, "<=", 5.0) == NOT_MET
+    assert verdict("spearman", 0.9) == MET and verdict("spearman", 0.8999) == NOT_MET
+    assert verdict("capture_max_delta", 5.0) == MET
+    assert verdict("capture_max_delta", 5.01) == NOT_MET
     measured: dict[str, dict[str, float]] = {
         c: {
             "spearman": 0.95,

@@ -12,7 +12,8 @@ import yaml
 from data.photos import FACES_DIR
 from data.vocabulary import CONCERNS
 from skinlab.settings import SHIPPED_MODELS_DIR, Settings
-from training.skin_seed_spread import TARGETS, seed_spread, summarise, targets_met
+from training.skin_seed_spread import seed_spread, summarise
+from training.skin_targets import TARGETS, targets_met
 
 
 def _run(value: float) -> dict[str, dict[str, float]]:
