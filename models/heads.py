@@ -1,6 +1,6 @@
 """The learned skin heads: one ONNX regressor per concern, run by onnxruntime.
 
-Each head maps a region's measurement row (``models.measures.FEATURE_NAMES``) to a 0-100
+Each head maps a region's measurement row (``models.region_stats.FEATURE_NAMES``) to a 0-100
 severity for that region. The folder holds ``manifest.json`` (version, feature names, training
 data, metrics) and ``<concern>.onnx`` for every concern.
 """
@@ -18,7 +18,7 @@ import onnxruntime as ort
 from numpy.typing import NDArray
 
 from data.vocabulary import CONCERNS, Concern
-from models.measures import FEATURE_NAMES
+from models.region_stats import FEATURE_NAMES
 from skinlab.errors import ModelUnavailable
 
 MANIFEST = "manifest.json"

@@ -16,8 +16,9 @@ from numpy.typing import NDArray
 from data.vocabulary import Region
 from models.face import FaceDetection, FaceDetector
 from models.landmarks import FaceLandmarker, FaceLandmarks
-from models.measures import ALIGNED_SIZE, FaceMaps, compute_maps, region_features
+from models.measures import ALIGNED_SIZE, FaceMaps, compute_maps
 from models.quality import crop_slices, measure_quality
+from models.region_stats import region_features
 from models.regions import AlignedFace, HeadPose, align_face, head_pose, region_masks
 from models.results import QualityMeasures
 

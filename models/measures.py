@@ -12,7 +12,9 @@ What each group of features measures (the head for a concern may use any of them
   responses (pigment spots, moles).
 - pores: the fine residual L* - blur(L*, 1.2 px): pores are dense, tiny, dark points.
 - acne: a difference-of-Gaussians on a* (sigma 2 vs 6 px): raised red papules are compact
-  positive blobs, counted by how far they rise above each threshold (a graded share).
+  positive blobs, counted by how far they rise above each threshold (a graded share). Only blobs
+  of at least ``ACNE_MIN_PIXELS`` above the weak threshold count: JPEG's chroma blocks leave
+  specks of up to 18 px there on an untouched face at quality 70, a papule covers more.
 - wrinkles: the largest Hessian eigenvalue of L* at 1.5 and 2.5 px: dark thin lines (valleys).
 - oiliness: specular highlights, i.e. pixels far brighter than the region and less chromatic.
 - dark circles: region L*, a*, b* against the cheeks (under-eyes darker/bluer/browner).
@@ -25,66 +27,42 @@ JPEG compression removes pores. See the model card.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from data.vocabulary import REGIONS, Region
 from models._stats import column_medians, median, sorted_quantile
 
 ALIGNED_SIZE = 320
 # Phone JPEGs keep chroma at half resolution (4:2:0) and quantise it hardest, so the acne filter
 # starts at 2 px: finer "blobs" in a* are compression noise, not papules.
 ACNE_INNER_SIGMA = 2.0
+# Acne thresholds, in units of the face's chroma (see chroma_unit).
+ACNE_WEAK, ACNE_STRONG = 2.5, 6.0
+# Smallest blob above ACNE_WEAK that counts as a papule: 20 px of the aligned face, about 5 px
+# (2.4 mm) across. Measured on the shipped frontal photos: untouched faces have specks of at most
+# 7 px there, 18 px after JPEG quality 70; a papule painted at severity 0.2 covers 21-63 px.
+ACNE_MIN_PIXELS = 20
 # Share of the face's skin within 3 % of its brightest code value above which that top is a
 # saturation plateau (natural highlights of the shipped photos hold 1-6 %).
 PLATEAU_SHARE = 0.10
 
-REGION_FEATURES: tuple[str, ...] = (
-    "a_to_b",
-    "a_excess",
-    "red_fraction",
-    "l_relative",
-    "b_relative",
-    "spot_mean",
-    "spot_fraction_weak",
-    "spot_fraction_strong",
-    "spot_p02",
-    "pore_std",
-    "pore_fraction",
-    "acne_fraction_weak",
-    "acne_fraction_strong",
-    "acne_p99",
-    "ridge_fine_mean",
-    "ridge_coarse_mean",
-    "ridge_fraction",
-    "shine_fraction",
-    "shine_p99",
-    "shine_top_mean",
-    "cheek_l_delta",
-    "cheek_a_delta",
-    "cheek_b_delta",
-    "band_std",
-    "uneven_l_std",
-    "uneven_a_std",
-    "uneven_b_std",
-)
-FACE_FEATURES: tuple[str, ...] = ("face_l", "face_hue", "face_chroma_to_l")
-FEATURE_NAMES: tuple[str, ...] = (
-    REGION_FEATURES + FACE_FEATURES + tuple(f"is_{region}" for region in REGIONS)
-)
-
 
 @dataclass(frozen=True)
 class FaceMaps:
-    """Per-pixel response maps of one aligned face, shared by all regions."""
+    """Per-pixel response maps of one aligned face, shared by all regions.
+
+    ``papules`` is ``acne`` with the specks (blobs above ``ACNE_WEAK`` smaller than
+    ``ACNE_MIN_PIXELS``) held at the threshold, so they add nothing to the acne shares.
+    """
 
     lab: NDArray[np.float32]
     spot: NDArray[np.float32]
     pore: NDArray[np.float32]
     acne: NDArray[np.float32]
+    papules: NDArray[np.float32]
     ridge_fine: NDArray[np.float32]
     ridge_coarse: NDArray[np.float32]
     band: NDArray[np.float32]
@@ -192,11 +170,13 @@ def compute_maps(rgb: NDArray[np.uint8], skin: NDArray[np.bool_]) -> FaceMaps:
     colour = _SkinFill(measured)
     red, yellow = colour.fill(lab[..., 1]), colour.fill(lab[..., 2])
     smooth = np.stack([_blur(lightness, 4.0), _blur(red, 4.0), _blur(yellow, 4.0)], axis=-1)
+    acne = _blur(red, ACNE_INNER_SIGMA) - _blur(red, 6.0)
     return FaceMaps(
         lab=lab,
         spot=_blur(lightness, 1.5) - _blur(lightness, 6.0),
         pore=lightness - _blur(lightness, 1.2),
-        acne=_blur(red, ACNE_INNER_SIGMA) - _blur(red, 6.0),
+        acne=acne,
+        papules=_without_specks(acne, skin, ACNE_WEAK * chroma_unit(face_a, face_b)),
         ridge_fine=_dark_ridges(lightness, 1.5),
         ridge_coarse=_dark_ridges(lightness, 2.5),
         band=_blur(lightness, 2.0) - _blur(lightness, 8.0),
@@ -204,6 +184,22 @@ def compute_maps(rgb: NDArray[np.uint8], skin: NDArray[np.bool_]) -> FaceMaps:
         face_lab=(face_l, face_a, face_b),
         unclipped=unclipped,
     )
+
+
+def chroma_unit(face_a: float, face_b: float) -> float:
+    """The face's chroma / 20: exposure scales a* and b* together, dividing by it cancels that."""
+    return max(float(np.hypot(face_a, face_b)), 4.0) / 20.0
+
+
+def _without_specks(
+    acne: NDArray[np.float32], skin: NDArray[np.bool_], threshold: float
+) -> NDArray[np.float32]:
+    """``acne`` with blobs above ``threshold`` smaller than ``ACNE_MIN_PIXELS`` held at it."""
+    above = ((acne > threshold) & skin).astype(np.uint8)
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(above, connectivity=8)
+    speck = stats[:, cv2.CC_STAT_AREA] < ACNE_MIN_PIXELS
+    speck[0] = False
+    return np.asarray(np.where(speck[labels], np.minimum(acne, threshold), acne), np.float32)
 
 
 def _white_level(brightest: NDArray[np.uint8], skin: NDArray[np.bool_]) -> float:
@@ -228,136 +224,3 @@ def _unsaturated(channel: NDArray[np.uint8], white: float) -> NDArray[np.bool_]:
     """Pixels (and their neighbours) whose ``channel`` stays below ``white``."""
     grown = cv2.dilate((channel >= white).astype(np.uint8), np.ones((3, 3), np.uint8))
     return np.asarray(grown == 0)
-
-
-def _fraction(values: NDArray[np.float32], threshold: float) -> float:
-    return np.count_nonzero(values > threshold) / max(values.size, 1)
-
-
-def _graded_fraction(values: NDArray[np.float32], threshold: float) -> float:
-    """Share of pixels beyond ``threshold``, each counted by how far: 0 at it, 1 from twice it.
-
-    Unlike a hard count this does not jump when compression noise lifts many pixels that sat
-    just under the threshold over it; a real blob is far beyond it and counts fully.
-    """
-    return float(np.mean(np.clip(values / threshold - 1.0, 0.0, 1.0)))
-
-
-def _region_row(
-    maps: FaceMaps, mask: NDArray[np.bool_], cheek_lab: NDArray[np.float64]
-) -> list[float]:
-    face_l, face_a, face_b = maps.face_lab
-    # Exposure scales a* and b* together; dividing by the face's own chroma cancels it.
-    chroma_unit = max(float(np.hypot(face_a, face_b)), 4.0) / 20.0
-    scale = contrast_scale(face_l)
-    lab = maps.lab[mask]
-    lightness = lab[:, 0] * scale
-    red, yellow = lab[:, 1], lab[:, 2]
-    ordered_lab = np.sort(lab.T, axis=1)
-    region_lab = [sorted_quantile(channel, 0.5) for channel in ordered_lab]
-    # Saturated pixels have lost fine detail: the spot, pore and texture statistics skip them,
-    # so over-exposure changes those scores less (colour, acne, ridges and shine keep them).
-    detail = mask & maps.unclipped
-    if np.count_nonzero(detail) < 0.5 * np.count_nonzero(mask):
-        detail = mask
-    spot = maps.spot[detail]
-    pore = maps.pore[detail]
-    acne = maps.acne[mask]
-    ridge_fine = maps.ridge_fine[mask]
-    ridge_coarse = maps.ridge_coarse[mask]
-    chroma = np.sqrt(red * red + yellow * yellow)
-    # Lightness is a positive multiple of the region's L*, so its order is the L* order.
-    ordered_light = ordered_lab[0] * scale
-    shine = lightness - sorted_quantile(ordered_light, 0.5)
-    glossy = shine * (chroma < median(chroma))
-    ordered_shine = ordered_light - sorted_quantile(ordered_light, 0.5)
-    top = ordered_shine[-max(1, shine.size // 20) :]
-    smooth = maps.smooth[detail]
-    return [
-        region_lab[1] / max(region_lab[2], 1.0),
-        (region_lab[1] - face_a) / chroma_unit,
-        _fraction((red - face_a) / chroma_unit, 6.0),
-        (region_lab[0] - face_l) * scale,
-        (region_lab[2] - face_b) / chroma_unit,
-        float(np.mean(np.minimum(spot, 0.0))),
-        _fraction(-spot, 2.0),
-        _fraction(-spot, 5.0),
-        sorted_quantile(np.sort(spot), 0.02),
-        float(np.std(pore)),
-        _fraction(-pore, 1.5),
-        _graded_fraction(acne / chroma_unit, 2.5),
-        _graded_fraction(acne / chroma_unit, 6.0),
-        sorted_quantile(np.sort(acne), 0.99) / chroma_unit,
-        float(np.mean(ridge_fine)),
-        float(np.mean(ridge_coarse)),
-        _fraction(ridge_fine, 1.0),
-        _fraction(glossy, 8.0),
-        sorted_quantile(ordered_shine, 0.99),
-        float(np.mean(top)),
-        (region_lab[0] - cheek_lab[0]) * scale,
-        (region_lab[1] - cheek_lab[1]) / chroma_unit,
-        (region_lab[2] - cheek_lab[2]) / chroma_unit,
-        float(np.std(maps.band[detail])),
-        float(np.std(smooth[:, 0])),
-        float(np.std(smooth[:, 1])) / chroma_unit,
-        float(np.std(smooth[:, 2])) / chroma_unit,
-    ]
-
-
-def _cropped(maps: FaceMaps, mask: NDArray[np.bool_]) -> tuple[FaceMaps, NDArray[np.bool_]]:
-    """The maps and the mask cut to the mask's bounding box (views, no copies).
-
-    The region's pixels come out in the same order, so every statistic is unchanged; indexing
-    a box instead of the whole face makes the region rows about a third cheaper.
-    """
-    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
-    box = (slice(int(rows[0]), int(rows[-1]) + 1), slice(int(cols[0]), int(cols[-1]) + 1))
-    cut = {
-        f.name: getattr(maps, f.name)[box]
-        for f in fields(maps)
-        if isinstance(getattr(maps, f.name), np.ndarray)
-    }
-    return replace(maps, **cut), mask[box]
-
-
-def region_features(
-    maps: FaceMaps, masks: dict[Region, NDArray[np.bool_]], min_pixels: int = 30
-) -> tuple[NDArray[np.float32], tuple[Region, ...]]:
-    """One feature row per measurable region.
-
-    Parameters
-    ----------
-    maps : FaceMaps
-        Output of ``compute_maps`` for the aligned face.
-    masks : dict of Region to ndarray of shape (size, size), bool
-        Skin mask of each region in the aligned frame.
-    min_pixels : int
-        Regions with fewer skin pixels are not measured (hair, occlusion).
-
-    Returns
-    -------
-    features : ndarray of shape (n_regions, n_features)
-        Columns in the order of ``FEATURE_NAMES``.
-    regions : tuple of Region
-        The region of each row.
-    """
-    cheeks = [masks[r] for r in ("left_cheek", "right_cheek") if masks[r].sum() >= min_pixels]
-    cheek_pixels = maps.lab[np.logical_or.reduce(cheeks)] if cheeks else maps.lab.reshape(-1, 3)
-    cheek_lab = column_medians(cheek_pixels)
-    face_l, face_a, face_b = maps.face_lab
-    face_context = [
-        face_l,
-        float(np.degrees(np.arctan2(face_b, face_a))),
-        float(np.hypot(face_a, face_b)) / max(face_l, 5.0),
-    ]
-    rows: list[list[float]] = []
-    measured: list[Region] = []
-    for region in REGIONS:
-        mask = masks.get(region)
-        if mask is None or int(mask.sum()) < min_pixels:
-            continue
-        one_hot = [1.0 if region == other else 0.0 for other in REGIONS]
-        rows.append(_region_row(*_cropped(maps, mask), cheek_lab) + face_context + one_hot)
-        measured.append(region)
-    table = np.asarray(rows, dtype=np.float32).reshape(len(rows), len(FEATURE_NAMES))
-    return table, tuple(measured)

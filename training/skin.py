@@ -22,7 +22,7 @@ from data.vocabulary import CONCERNS
 from models.analyzer import HEADS_DIR, SkinAnalyzer
 from models.heads import MANIFEST, SkinHeads, write_manifest
 from models.measurement import FaceMeasurer
-from models.measures import FEATURE_NAMES
+from models.region_stats import FEATURE_NAMES
 from skinlab.errors import InvalidInput
 from skinlab.settings import Settings
 from training.config import SkinTrainConfig

@@ -29,7 +29,7 @@ from matplotlib.figure import Figure
 from numpy.typing import NDArray
 
 from data.vocabulary import CONCERNS
-from models.measures import FEATURE_NAMES
+from models.region_stats import FEATURE_NAMES
 from models.tone import tone_category
 from training._figures import plt, save_figure
 

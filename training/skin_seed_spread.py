@@ -22,7 +22,7 @@ import numpy as np
 from data.photos import shipped_photos
 from data.vocabulary import CONCERNS
 from models.analyzer import SkinAnalyzer
-from models.measures import FEATURE_NAMES
+from models.region_stats import FEATURE_NAMES
 from skinlab.settings import Settings
 from training.config import SkinTrainConfig
 from training.drift_skin import training_specs

@@ -26,7 +26,7 @@ from onnx import TensorProto, helper
 
 from data.vocabulary import CONCERNS
 from models.heads import SkinHeads
-from models.measures import FEATURE_NAMES
+from models.region_stats import FEATURE_NAMES
 from skinlab.settings import Settings
 from training.skin_plots import HeldOutFaces, plot_run
 from training.tracking import _flatten, set_experiment

@@ -18,7 +18,7 @@ from data.vocabulary import CONCERNS
 from models.analyzer import SkinAnalyzer
 from models.heads import SkinHeads
 from models.measurement import FaceMeasurer
-from models.measures import FEATURE_NAMES
+from models.region_stats import FEATURE_NAMES
 from skinlab.errors import InvalidInput
 from skinlab.settings import SHIPPED_MODELS_DIR, Settings
 from training.skin import train_skin_heads

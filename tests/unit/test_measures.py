@@ -9,7 +9,8 @@ from scipy.stats import spearmanr
 from data.patches import patch_regions, skin_patch
 from data.synth import draw_conditions
 from data.vocabulary import PRIMARY_REGIONS, Concern
-from models.measures import FEATURE_NAMES, _cropped, compute_maps, region_features
+from models.measures import compute_maps
+from models.region_stats import FEATURE_NAMES, _cropped, region_features
 
 SIZE = 320
 SEVERITIES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)

@@ -16,7 +16,7 @@ from onnxmltools.convert.common.data_types import FloatTensorType
 
 import training.skin as skin
 from data.vocabulary import CONCERNS
-from models.measures import FEATURE_NAMES
+from models.region_stats import FEATURE_NAMES
 from training.config import SkinTrainConfig
 from training.onnx_parity import (
     PARITY_ATOL,
