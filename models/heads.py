@@ -35,49 +35,66 @@ def onnx_session(path: Path | bytes) -> ort.InferenceSession:
     return ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
 
 
-def merge_heads(heads: dict[Concern, onnx.ModelProto]) -> onnx.ModelProto:
-    """The heads side by side in one graph: one input, one output per concern (its name).
+def _check_head(concern: Concern, model: onnx.ModelProto) -> None:
+    """Refuse a head that does not take ``features`` float32 ``(n, n_features)``."""
+    inputs = [(i.name, i.type.tensor_type) for i in model.graph.input]
+    width = inputs[0][1].shape.dim[-1].dim_value if len(inputs) == 1 else None
+    if (
+        len(inputs) != 1
+        or inputs[0][0] != _INPUT
+        or inputs[0][1].elem_type != onnx.TensorProto.FLOAT
+        or width != len(FEATURE_NAMES)
+        or not model.graph.output
+    ):
+        raise ModelUnavailable(
+            f"Head {concern} takes {[name for name, _ in inputs]}, "
+            f"not '{_INPUT}' float32 (n, {len(FEATURE_NAMES)})."
+        )
+
+
+def merge_heads(paths: dict[Concern, Path]) -> bytes:
+    """The heads side by side in one serialised graph: one input, one output per concern.
 
     One session run instead of eight saves about a millisecond per photo; every head keeps its
-    own nodes and weights, so each output equals what that head's own session returns.
+    own nodes and weights, so each output equals what that head's own session returns. Each
+    head is renamed in place and appended to the first, never copied node by node: copying the
+    tree ensembles through the protobuf API cost about 100 MB that the process kept.
+
+    Raises
+    ------
+    ModelUnavailable
+        If a head is missing, does not take ``features``, or uses other opsets than the first.
     """
-    nodes: list[onnx.NodeProto] = []
-    initializers: list[onnx.TensorProto] = []
-    outputs: list[onnx.ValueInfoProto] = []
-    opsets: dict[str, int] = {}
-    for concern, model in heads.items():
+    merged: onnx.ModelProto | None = None
+    for concern, path in paths.items():
+        if not path.is_file():
+            raise ModelUnavailable(f"Head {concern} is missing: {path}.")
+        model = onnx.load(str(path))
+        _check_head(concern, model)
         graph = model.graph
-        renamed = {i.name: f"{concern}/{i.name}" for i in graph.initializer}
-        renamed |= {o: f"{concern}/{o}" for n in graph.node for o in n.output}
+        renamed = {t.name: f"{concern}/{t.name}" for t in graph.initializer}
+        renamed |= {name: f"{concern}/{name}" for node in graph.node for name in node.output}
         renamed[graph.output[0].name] = concern
         for node in graph.node:
-            copy = onnx.NodeProto()
-            copy.CopyFrom(node)
-            copy.name = f"{concern}/{node.name}"
-            copy.input[:] = [renamed.get(name, name) for name in node.input]
-            copy.output[:] = [renamed[name] for name in node.output]
-            nodes.append(copy)
+            node.name = f"{concern}/{node.name}"
+            node.input[:] = [renamed.get(name, name) for name in node.input]
+            node.output[:] = [renamed[name] for name in node.output]
         for tensor in graph.initializer:
-            moved = onnx.TensorProto()
-            moved.CopyFrom(tensor)
-            moved.name = renamed[tensor.name]
-            initializers.append(moved)
-        output = onnx.ValueInfoProto()
-        output.CopyFrom(graph.output[0])
-        output.name = concern
-        outputs.append(output)
-        for opset in model.opset_import:
-            opsets[opset.domain] = max(opsets.get(opset.domain, 0), opset.version)
-    first = next(iter(heads.values()))
-    graph = onnx.helper.make_graph(
-        nodes, "skin_heads", [first.graph.input[0]], outputs, initializer=initializers
-    )
-    merged = onnx.helper.make_model(
-        graph, opset_imports=[onnx.helper.make_opsetid(d, v) for d, v in opsets.items()]
-    )
-    merged.ir_version = first.ir_version
-    onnx.checker.check_model(merged)
-    return merged
+            tensor.name = renamed[tensor.name]
+        del graph.output[1:]
+        graph.output[0].name = concern
+        if merged is None:
+            merged = model
+            continue
+        opsets = {(o.domain, o.version) for o in model.opset_import}
+        if opsets != {(o.domain, o.version) for o in merged.opset_import}:
+            raise ModelUnavailable(f"Head {concern} uses opsets {sorted(opsets)}, unlike the rest.")
+        merged.graph.node.extend(graph.node)
+        merged.graph.initializer.extend(graph.initializer)
+        merged.graph.output.extend(graph.output)
+    if merged is None:
+        raise ModelUnavailable("No skin heads to load.")
+    return bytes(merged.SerializeToString())
 
 
 @dataclass(frozen=True)
@@ -128,27 +145,8 @@ class SkinHeads:
                 "retrain with `skinlab train skin`."
             )
         self.version = self.manifest.version
-        heads: dict[Concern, onnx.ModelProto] = {}
-        for concern in CONCERNS:
-            path = directory / f"{concern}.onnx"
-            if not path.is_file():
-                raise ModelUnavailable(f"Head {concern} is missing from {directory}.")
-            model = onnx.load(str(path))
-            inputs = [(i.name, i.type.tensor_type) for i in model.graph.input]
-            width = inputs[0][1].shape.dim[-1].dim_value if len(inputs) == 1 else None
-            if (
-                len(inputs) != 1
-                or inputs[0][0] != _INPUT
-                or inputs[0][1].elem_type != onnx.TensorProto.FLOAT
-                or width != len(FEATURE_NAMES)
-                or not model.graph.output
-            ):
-                raise ModelUnavailable(
-                    f"Head {concern} takes {[name for name, _ in inputs]}, "
-                    f"not '{_INPUT}' float32 (n, {len(FEATURE_NAMES)})."
-                )
-            heads[concern] = model
-        self._session = onnx_session(merge_heads(heads).SerializeToString())
+        paths = {concern: directory / f"{concern}.onnx" for concern in CONCERNS}
+        self._session = onnx_session(merge_heads(paths))
 
     def predict(self, features: NDArray[np.float32]) -> dict[Concern, NDArray[np.float32]]:
         """Region scores per concern.
