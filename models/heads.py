@@ -22,8 +22,8 @@ from models.region_stats import FEATURE_NAMES
 from skinlab.errors import ModelUnavailable
 
 MANIFEST = "manifest.json"
-# The input every exported head takes (training.skin.head_to_onnx).
-_INPUT = "features"
+# The input every exported head takes (training.skin.head_to_onnx names it so).
+HEAD_INPUT = "features"
 
 
 def onnx_session(path: Path | bytes) -> ort.InferenceSession:
@@ -41,14 +41,14 @@ def _check_head(concern: Concern, model: onnx.ModelProto) -> None:
     width = inputs[0][1].shape.dim[-1].dim_value if len(inputs) == 1 else None
     if (
         len(inputs) != 1
-        or inputs[0][0] != _INPUT
+        or inputs[0][0] != HEAD_INPUT
         or inputs[0][1].elem_type != onnx.TensorProto.FLOAT
         or width != len(FEATURE_NAMES)
         or not model.graph.output
     ):
         raise ModelUnavailable(
             f"Head {concern} takes {[name for name, _ in inputs]}, "
-            f"not '{_INPUT}' float32 (n, {len(FEATURE_NAMES)})."
+            f"not '{HEAD_INPUT}' float32 (n, {len(FEATURE_NAMES)})."
         )
 
 
@@ -161,7 +161,7 @@ class SkinHeads:
             Scores clipped to 0-100.
         """
         batch = np.ascontiguousarray(features, dtype=np.float32)
-        outputs = self._session.run(list(CONCERNS), {_INPUT: batch})
+        outputs = self._session.run(list(CONCERNS), {HEAD_INPUT: batch})
         return {
             concern: np.clip(np.asarray(raw, dtype=np.float32).reshape(-1), 0.0, 100.0)
             for concern, raw in zip(CONCERNS, outputs, strict=True)

@@ -89,9 +89,10 @@ def _region_row(
     chroma = np.sqrt(red * red + yellow * yellow)
     # Lightness is a positive multiple of the region's L*, so its order is the L* order.
     ordered_light = ordered_lab[0] * scale
-    shine = lightness - sorted_quantile(ordered_light, 0.5)
+    light_median = sorted_quantile(ordered_light, 0.5)
+    shine = lightness - light_median
     glossy = shine * (chroma < median(chroma))
-    ordered_shine = ordered_light - sorted_quantile(ordered_light, 0.5)
+    ordered_shine = ordered_light - light_median
     top = ordered_shine[-max(1, shine.size // 20) :]
     smooth = maps.smooth[detail]
     return [

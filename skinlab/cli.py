@@ -19,7 +19,7 @@ from skinlab.cli_eval import eval_app
 from skinlab.cli_formulation import bench_formulate_command, catalog_app, formulate_command
 from skinlab.cli_keys import keys_app
 from skinlab.cli_models import mlflow_app, models_app
-from skinlab.cli_output import print_json
+from skinlab.cli_output import print_json, print_progress
 from skinlab.cli_photos import photos_app
 from skinlab.cli_propensity import (
     ingest_command,
@@ -269,10 +269,7 @@ def train_skin_seeds(
     behaviour figure (the shipped heads are not touched)."""
     from training.skin_seed_spread import seed_spread
 
-    def say(line: str) -> None:
-        typer.echo(line, err=True)
-
-    print_json(seed_spread(get_settings(), seeds=seeds, config=config, progress=say))
+    print_json(seed_spread(get_settings(), seeds=seeds, config=config, progress=print_progress))
 
 
 @bench_app.command("analyze")

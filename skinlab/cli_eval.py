@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from skinlab.cli_output import print_json
+from skinlab.cli_output import print_json, print_progress
 from skinlab.settings import get_settings
 
 eval_app = typer.Typer(help="Evaluate the shipped models on faces set aside.", no_args_is_help=True)
@@ -38,11 +38,10 @@ def eval_skin(
     from skinlab.errors import SkinlabError
     from training.skin_validation import validate_skin
 
-    def say(line: str) -> None:
-        typer.echo(line, err=True)
-
     try:
-        report = validate_skin(get_settings(), group=photos, capture_group=capture, progress=say)
+        report = validate_skin(
+            get_settings(), group=photos, capture_group=capture, progress=print_progress
+        )
     except SkinlabError as error:
         print_json({"error": error.to_dict()})
         raise typer.Exit(EXIT_INVALID) from error

@@ -20,7 +20,7 @@ from onnxmltools.convert.common.data_types import FloatTensorType
 from data.photos import shipped_photos
 from data.vocabulary import CONCERNS
 from models.analyzer import HEADS_DIR, SkinAnalyzer
-from models.heads import MANIFEST, SkinHeads, write_manifest
+from models.heads import HEAD_INPUT, MANIFEST, SkinHeads, write_manifest
 from models.measurement import FaceMeasurer
 from models.region_stats import FEATURE_NAMES
 from skinlab.errors import InvalidInput
@@ -80,7 +80,7 @@ def head_to_onnx(model: lgb.LGBMRegressor) -> onnx.ModelProto:
     ensemble run in double (:func:`training.onnx_parity.double_precision_regressor`)."""
     graph = convert_lightgbm(
         model.booster_,
-        initial_types=[("features", FloatTensorType([None, len(FEATURE_NAMES)]))],
+        initial_types=[(HEAD_INPUT, FloatTensorType([None, len(FEATURE_NAMES)]))],
         zipmap=False,
     )
     return double_precision_regressor(graph)

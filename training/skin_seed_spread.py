@@ -29,7 +29,7 @@ from training.drift_skin import training_specs
 from training.skin import export_heads, fit_heads
 from training.skin_dataset import build_table
 from training.skin_eval import evaluate_analyzer
-from training.skin_targets import TARGETS, figures, targets_met
+from training.skin_targets import TARGETS, figures, target_text, targets_met
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ def summarise(runs: list[dict[str, dict[str, float]]]) -> dict[str, Any]:
             }
     met = [targets_met(run) for run in runs]
     return {
-        "targets": {name: f"{d} {bound:g}" for name, (d, bound) in TARGETS.items()},
+        "targets": {name: target_text(name) for name in TARGETS},
         "targets_total": len(CONCERNS) * len(TARGETS),
         "targets_met_per_seed": met,
         "spread": spread,

@@ -42,6 +42,12 @@ def figures(behaviour: dict[str, Any]) -> dict[str, dict[str, float]]:
     }
 
 
+def target_text(name: str) -> str:
+    """The target of the figure ``name`` as text, e.g. ``>= 0.9``."""
+    direction, bound = TARGETS[name]
+    return f"{direction} {bound:g}"
+
+
 def meets(name: str, value: float) -> bool:
     """Whether ``value`` of the figure ``name`` meets its target (the bound itself meets it)."""
     direction, bound = TARGETS[name]

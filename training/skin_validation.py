@@ -20,7 +20,7 @@ from models.analyzer import SkinAnalyzer
 from skinlab.errors import InvalidInput
 from skinlab.settings import Settings
 from training.skin_eval import evaluate_analyzer
-from training.skin_targets import TARGETS, figures, meets
+from training.skin_targets import TARGETS, figures, meets, target_text
 
 VALIDATION_GROUP = "synthetic-validation"
 MET, NOT_MET = "met", "not met"
@@ -53,10 +53,9 @@ def judge(measured: dict[str, dict[str, float]]) -> dict[str, Any]:
             if name not in TARGETS:
                 row[name] = value
                 continue
-            direction, bound = TARGETS[name]
             outcome = verdict(name, value)
             met += outcome == MET
-            row[name] = {"value": value, "target": f"{direction} {bound:g}", "verdict": outcome}
+            row[name] = {"value": value, "target": target_text(name), "verdict": outcome}
         concerns[concern] = row
     return {
         "concerns": concerns,
