@@ -38,3 +38,40 @@ def column_medians(values: NDArray[np.floating]) -> NDArray[np.float64]:
     """Median of each column of a non-empty ``(n_values, n_columns)`` array."""
     ordered = np.sort(values.T, axis=1)
     return np.array([sorted_quantile(column, 0.5) for column in ordered])
+
+
+def uint8_quantile(values: NDArray[np.uint8], q: float) -> float:
+    """``sorted_quantile(np.sort(values), q)`` for 8-bit values, from their histogram (no sort).
+
+    Parameters
+    ----------
+    values : ndarray of uint8
+        Not empty.
+    q : float
+        In [0, 1].
+    """
+    # cumulative[v] = how many values are <= v; the k-th smallest is the first v with more than k.
+    cumulative = np.cumsum(np.bincount(values.ravel(), minlength=256))
+    position = q * (values.size - 1)
+    low = int(position)
+    high = min(low + 1, values.size - 1)
+    below, above = (float(np.searchsorted(cumulative, k, side="right")) for k in (low, high))
+    return below + (above - below) * (position - low)
+
+
+def multiset_median(values: NDArray[np.floating], counts: NDArray[np.integer]) -> float:
+    """``median`` of the values repeated ``counts`` times, without building them.
+
+    For data with few distinct values (8-bit codes): the same result as ``median`` of the
+    expanded array, since it reads the same two order statistics.
+    """
+    order = np.argsort(values, kind="stable")
+    cumulative = np.cumsum(counts[order])
+    total = int(cumulative[-1])
+    position = 0.5 * (total - 1)
+    low = int(position)
+    high = min(low + 1, total - 1)
+    below, above = (
+        float(values[order[np.searchsorted(cumulative, k, side="right")]]) for k in (low, high)
+    )
+    return below + (above - below) * (position - low)

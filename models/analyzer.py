@@ -17,7 +17,7 @@ from models.overlays import render_overlays
 from models.quality import assess_quality, first_failure
 from models.results import ConcernScore, FaceBox, QualityReport, SkinAnalysis
 from models.skin_type import classify_skin_type
-from models.tone import measure_tone
+from models.tone import tone_of
 from skinlab.settings import Settings
 
 HEADS_DIR = "skin_heads"
@@ -140,7 +140,8 @@ class SkinAnalyzer:
         finished = time.perf_counter()
         return SkinAnalysis(
             scores=scores,
-            tone=measure_tone(measurement.maps.lab, measurement.skin),
+            # The maps already hold the median colour of the same skin pixels.
+            tone=tone_of(*measurement.maps.face_lab),
             skin_type=classify_skin_type(scores["oiliness"], scores["texture"], scores["redness"]),
             quality=report,
             face=FaceBox(

@@ -64,8 +64,10 @@ _SECOND_DIFFERENCES = (
 )
 CLIPPED_LEVEL = 250
 DARK_L = 15.0
-# Light statistics are read on every n-th pixel of large faces; exact values, less work.
-_LIGHT_SAMPLE_WIDTH = 512
+# Light statistics are read on every n-th pixel of faces wider than this (a grid of at least
+# 128 px across, tens of thousands of skin pixels for a face the gate accepts). Against every
+# pixel, on the shipped photos at 1-3x their size: median L* within 0.4, shares within 0.002.
+_LIGHT_SAMPLE_WIDTH = 256
 # With fewer skin pixels than this in the box, the whole box is measured instead.
 _MIN_SKIN_PIXELS = 64
 

@@ -68,6 +68,11 @@ def measure_tone(lab: NDArray[np.float32], mask: NDArray[np.bool_]) -> SkinTone:
     """
     pixels = lab[mask] if mask.any() else lab.reshape(-1, 3)
     lightness, red_green, yellowness = (float(v) for v in np.median(pixels, axis=0))
+    return tone_of(lightness, red_green, yellowness)
+
+
+def tone_of(lightness: float, red_green: float, yellowness: float) -> SkinTone:
+    """Skin tone of a median skin colour (``FaceMaps.face_lab`` holds the face's)."""
     ita = ita_degrees(lightness, yellowness)
     category, phototype = tone_category(ita)
     return SkinTone(
