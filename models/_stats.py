@@ -8,8 +8,20 @@ measurements sorts once and reads its quantiles off the sorted values. The resul
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from numpy.typing import NDArray
+
+
+def _interpolated(kth: Callable[[int], float], size: int, q: float) -> float:
+    """The ``q`` quantile (linear interpolation) of ``size`` values whose k-th smallest is
+    ``kth(k)``."""
+    position = q * (size - 1)
+    low = int(position)
+    high = min(low + 1, size - 1)
+    below, above = kth(low), kth(high)
+    return below + (above - below) * (position - low)
 
 
 def sorted_quantile(ordered: NDArray[np.floating], q: float) -> float:
@@ -22,11 +34,7 @@ def sorted_quantile(ordered: NDArray[np.floating], q: float) -> float:
     q : float
         In [0, 1].
     """
-    position = q * (ordered.size - 1)
-    low = int(position)
-    high = min(low + 1, ordered.size - 1)
-    below, above = float(ordered[low]), float(ordered[high])
-    return below + (above - below) * (position - low)
+    return _interpolated(lambda k: float(ordered[k]), ordered.size, q)
 
 
 def median(values: NDArray[np.floating]) -> float:
@@ -40,6 +48,40 @@ def column_medians(values: NDArray[np.floating]) -> NDArray[np.float64]:
     return np.array([sorted_quantile(column, 0.5) for column in ordered])
 
 
+def multiset_quantile(values: NDArray[np.floating], counts: NDArray[np.integer], q: float) -> float:
+    """``sorted_quantile`` of the values repeated ``counts`` times, without building them.
+
+    For data with few distinct values (8-bit codes) it reads the same two order statistics off
+    the cumulative counts, so the result is the same as on the expanded, sorted array.
+
+    Parameters
+    ----------
+    values : ndarray of shape (n_distinct,)
+        In any order.
+    counts : ndarray of shape (n_distinct,)
+        How often each value occurs; not all zero.
+    q : float
+        In [0, 1].
+    """
+    order = np.argsort(values, kind="stable")
+    # cumulative[i] = how many values are <= the i-th smallest distinct value, so the k-th
+    # smallest value is the first whose cumulative count exceeds k.
+    cumulative = np.cumsum(counts[order])
+
+    def kth(k: int) -> float:
+        return float(values[order[np.searchsorted(cumulative, k, side="right")]])
+
+    return _interpolated(kth, int(cumulative[-1]), q)
+
+
+def multiset_median(values: NDArray[np.floating], counts: NDArray[np.integer]) -> float:
+    """``median`` of the values repeated ``counts`` times (see ``multiset_quantile``)."""
+    return multiset_quantile(values, counts, 0.5)
+
+
+_CODES = np.arange(256, dtype=np.float64)
+
+
 def uint8_quantile(values: NDArray[np.uint8], q: float) -> float:
     """``sorted_quantile(np.sort(values), q)`` for 8-bit values, from their histogram (no sort).
 
@@ -50,28 +92,4 @@ def uint8_quantile(values: NDArray[np.uint8], q: float) -> float:
     q : float
         In [0, 1].
     """
-    # cumulative[v] = how many values are <= v; the k-th smallest is the first v with more than k.
-    cumulative = np.cumsum(np.bincount(values.ravel(), minlength=256))
-    position = q * (values.size - 1)
-    low = int(position)
-    high = min(low + 1, values.size - 1)
-    below, above = (float(np.searchsorted(cumulative, k, side="right")) for k in (low, high))
-    return below + (above - below) * (position - low)
-
-
-def multiset_median(values: NDArray[np.floating], counts: NDArray[np.integer]) -> float:
-    """``median`` of the values repeated ``counts`` times, without building them.
-
-    For data with few distinct values (8-bit codes): the same result as ``median`` of the
-    expanded array, since it reads the same two order statistics.
-    """
-    order = np.argsort(values, kind="stable")
-    cumulative = np.cumsum(counts[order])
-    total = int(cumulative[-1])
-    position = 0.5 * (total - 1)
-    low = int(position)
-    high = min(low + 1, total - 1)
-    below, above = (
-        float(values[order[np.searchsorted(cumulative, k, side="right")]]) for k in (low, high)
-    )
-    return below + (above - below) * (position - low)
+    return multiset_quantile(_CODES, np.bincount(values.ravel(), minlength=256), q)

@@ -166,12 +166,11 @@ def _colour_outliers(
     chroma_limit = max(_CHROMA_SIGMAS * float(np.hypot(spread[1], spread[2])), _CHROMA_MIN)
     off_hue = (a - median[1])[:, None] ** 2 + (b - median[2])[None, :] ** 2 > chroma_limit**2
     pale = (a**2)[:, None] + (b**2)[None, :] <= median[1] ** 2 + median[2] ** 2
-    # Off hue and not pale: an outlier at any L*. Off hue but pale: unless as light as the skin.
-    hue = (off_hue & ~pale).astype(np.uint8) | ((off_hue & pale).astype(np.uint8) << 1)
-    pair = (lab8[..., 1].astype(np.intp) << 8) | lab8[..., 2]
-    code = hue.ravel()[pair]
-    level = lab8[..., 0]
-    outliers = dark[level] | (code & 1).astype(bool) | ((code >> 1).astype(bool) & ~light[level])
+    # Per pixel: its L* code indexes the L* tables, its (a*, b*) code pair the chroma tables.
+    level, pair = lab8[..., 0], (lab8[..., 1].astype(np.intp) << 8) | lab8[..., 2]
+    # Shine (as light as the skin and no more chromatic) is never an outlier.
+    shine_like = light[level] & pale.ravel()[pair]
+    outliers = dark[level] | (off_hue.ravel()[pair] & ~shine_like)
     return _large_blobs(outliers & candidate, _MIN_OUTLIER_AREA * span**2)
 
 

@@ -10,9 +10,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-from numpy.typing import NDArray
-
 from models.results import Fitzpatrick, SkinTone, ToneCategory
 
 # (lower bound exclusive, category, Fitzpatrick estimate), lightest first.
@@ -52,27 +49,18 @@ def tone_category(ita: float) -> tuple[ToneCategory, Fitzpatrick]:
     return _ITA_TABLE[-1][1], _ITA_TABLE[-1][2]
 
 
-def measure_tone(lab: NDArray[np.float32], mask: NDArray[np.bool_]) -> SkinTone:
-    """Skin tone from the median CIELAB colour of the masked skin pixels.
+def tone_of(lightness: float, red_green: float, yellowness: float) -> SkinTone:
+    """Skin tone of the median CIELAB colour of the skin (``FaceMaps.face_lab`` holds it).
 
     Parameters
     ----------
-    lab : ndarray of shape (height, width, 3)
-        CIELAB image with L* in 0-100 (as returned by ``to_lab``).
-    mask : ndarray of shape (height, width)
-        Skin pixels to use.
+    lightness, red_green, yellowness : float
+        Median L* (0-100), a* and b* of the skin pixels.
 
     Returns
     -------
     SkinTone
     """
-    pixels = lab[mask] if mask.any() else lab.reshape(-1, 3)
-    lightness, red_green, yellowness = (float(v) for v in np.median(pixels, axis=0))
-    return tone_of(lightness, red_green, yellowness)
-
-
-def tone_of(lightness: float, red_green: float, yellowness: float) -> SkinTone:
-    """Skin tone of a median skin colour (``FaceMaps.face_lab`` holds the face's)."""
     ita = ita_degrees(lightness, yellowness)
     category, phototype = tone_category(ita)
     return SkinTone(
